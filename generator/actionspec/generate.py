@@ -1,0 +1,155 @@
+"""The generation pipeline: specs -> IR -> targets -> formatted files, written when changed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from actionspec import ir
+from actionspec.config import Config
+from actionspec.diagnostics import Diagnostics, Location, SpecError
+from actionspec.spec.loader import load_file
+from actionspec.spec.validate import validate_document
+from actionspec.targets import code, docs, jsonschema, models, openapi, package
+
+Progress = Callable[[str], None]
+_IGNORED_PARTS = {"__pycache__", ".mypy_cache", ".ruff_cache", "dist", "build", ".pytest_cache"}
+
+
+def spec_files(config: Config) -> list[Path]:
+    return sorted(config.specs.glob("*.yaml")) + sorted(config.specs.glob("*.yml"))
+
+
+def _display(path: Path, config: Config) -> str:
+    try:
+        return path.relative_to(config.root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_specs(config: Config, progress: Progress | None = None) -> list[ir.Destination]:
+    """Validate every spec and build the IR; SpecError carries every problem found."""
+    problems = Diagnostics()
+    destinations: list[ir.Destination] = []
+    files = spec_files(config)
+    if not files:
+        problems.add(Location(_display(config.specs, config)), "no spec files (*.yaml) found",
+                     "create one with `actionspec new NAME`")
+    for path in files:
+        shown = _display(path, config)
+        if progress:
+            progress(f"checking {shown}")
+        found = Diagnostics()
+        doc = load_file(path, found, shown)
+        if doc is not None:
+            found.extend(validate_document(doc))
+        problems.extend(found)
+        if doc is not None and not found:
+            destinations.append(ir.build(doc.data, shown))
+    seen: dict[str, str] = {}
+    for dest in destinations:
+        for name in (dest.slug, dest.module):
+            if name in seen and seen[name] != dest.source:
+                problems.add(Location(dest.source), f"slug '{dest.slug}' clashes with {seen[name]}",
+                             "every destination needs its own slug")
+            seen[name] = dest.source
+    if problems:
+        raise SpecError(problems.sorted())
+    return destinations
+
+
+def render_files(config: Config, destinations: list[ir.Destination], progress: Progress | None = None) -> dict[str, str]:
+    """Every generated file, relative to the output folder, formatted."""
+    pkg = config.package
+    files: dict[str, str] = {}
+    for dest in destinations:
+        if progress:
+            progress(f"generating {dest.slug}")
+        files.update(jsonschema.generate(dest, pkg))
+        files.update(models.generate_files(dest, pkg))
+        files.update(code.generate(dest, pkg))
+        files.update(openapi.generate(dest, pkg))
+        files.update(docs.generate(dest))
+    files.update(package.generate(config, destinations))
+    return format_python(files)
+
+
+def format_python(files: dict[str, str]) -> dict[str, str]:
+    """`ruff check --fix-only` then `ruff format` on the generated Python, with its own config."""
+    python = {name: text for name, text in files.items() if name.endswith(".py")}
+    with tempfile.TemporaryDirectory(prefix="actionspec-") as tmp:
+        folder = Path(tmp)
+        (folder / "pyproject.toml").write_text(files["pyproject.toml"], "utf-8")
+        for name, text in python.items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, "utf-8")
+        ruff = [sys.executable, "-m", "ruff"]
+        env = {**os.environ, "RUFF_NO_CACHE": "true"}
+        for command in (["check", "--fix-only", "--quiet", "--exit-zero", "."], ["format", "--quiet", "."]):
+            subprocess.run([*ruff, *command], cwd=folder, check=True, env=env)
+        return {**files, **{name: (folder / name).read_text("utf-8") for name in python}}
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    kind: str  # "new", "changed" or "removed"
+
+
+def _existing_files(output: Path) -> set[str]:
+    if not output.is_dir():
+        return set()
+    found = set()
+    for path in output.rglob("*"):
+        relative = path.relative_to(output)
+        if path.is_file() and not (_IGNORED_PARTS & set(relative.parts)) and not relative.parts[0].endswith(".egg-info"):
+            found.add(relative.as_posix())
+    return found
+
+
+def plan(output: Path, files: dict[str, str]) -> list[Change]:
+    """What writing `files` into `output` would change."""
+    changes = []
+    for name, text in sorted(files.items()):
+        target = output / name
+        if not target.exists():
+            changes.append(Change(name, "new"))
+        elif target.read_bytes() != text.encode("utf-8"):
+            changes.append(Change(name, "changed"))
+    for name in sorted(_existing_files(output) - set(files)):
+        changes.append(Change(name, "removed"))
+    return changes
+
+
+def write(output: Path, files: dict[str, str], changes: list[Change]) -> None:
+    """Apply `changes`: each file is written to a temporary file and renamed into place."""
+    for change in changes:
+        target = output / change.path
+        if change.kind == "removed":
+            target.unlink()
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(files[change.path].encode("utf-8"))
+        os.replace(tmp, target)
+    for folder in sorted((p for p in output.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def runtime_sources() -> dict[str, str]:
+    """The runtime modules copied into the package, by file name."""
+    folder = resources.files("actionspec.runtime")
+    return {
+        entry.name: entry.read_text("utf-8")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".py")
+    }

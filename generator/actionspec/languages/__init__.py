@@ -1,0 +1,1 @@
+"""The spec languages: mappings and triggers (parse, check, compile)."""
