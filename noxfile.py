@@ -1,0 +1,85 @@
+"""Developer tasks. `nox` runs the default set: lint, typecheck, drift, tests.
+
+    nox -s generate            regenerate generated/ from specs/
+    nox -s generate -- --check fail (naming the files) when generated/ is stale
+    nox -s build               wheels and sdists of actionspec and the generated package
+    nox -s bench               speed figures (not part of the default run)
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "drift", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+PYTHON = "3.11"
+GENERATED = "generated"
+
+
+def install_toolkit(session: nox.Session, *extras: str) -> None:
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install("-e", spec)
+
+
+@nox.session(python=PYTHON)
+def generate(session: nox.Session) -> None:
+    """Regenerate the package from the specs (`-- --check` only checks)."""
+    install_toolkit(session)
+    session.run("actionspec", "generate", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and format check, on the toolkit, the tests and the generated package."""
+    session.install("ruff==0.17.5")
+    session.run("ruff", "check", "generator", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "generator", "tests", "noxfile.py")
+    with session.chdir(GENERATED):  # the generated package lints with its own pyproject
+        session.run("ruff", "check", ".")
+        session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the toolkit and on the generated package."""
+    install_toolkit(session, "dev")
+    session.run("mypy", "--strict", "generator/actionspec")
+    with session.chdir(GENERATED):
+        session.run("mypy", "--strict", "destinations")
+
+
+@nox.session(python=PYTHON)
+def drift(session: nox.Session) -> None:
+    """Regenerate, then fail if anything in the work tree changed (generated/ must be fresh)."""
+    install_toolkit(session)
+    session.run("actionspec", "generate")
+    status = session.run("git", "status", "--porcelain", external=True, silent=True)
+    if status and str(status).strip():
+        session.error(f"generated/ is stale or the tree is dirty after regenerating:\n{status}")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole test suite, against the committed generated package."""
+    install_toolkit(session, "test")
+    session.install("-e", GENERATED)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Wheel and sdist of both distributions, checked with twine."""
+    session.install("build", "twine")
+    session.run("python", "-m", "build", "--outdir", "dist/actionspec", ".")
+    session.run("python", "-m", "build", "--outdir", "dist/generated", GENERATED)
+    session.run("twine", "check", "--strict", "dist/actionspec/*", "dist/generated/*")
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Speed figures, as ratios against baselines measured in the same run."""
+    install_toolkit(session, "test")
+    session.install("-e", GENERATED)
+    session.run("python", "bench/run.py", *session.posargs)
