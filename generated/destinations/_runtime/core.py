@@ -99,6 +99,17 @@ class Request:
         }
 
 
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "password": (str,),
+    "uri": (str,),
+    "select": (str, int, float, bool),
+    "boolean": (bool,),
+    "number": (int, float),
+    "integer": (int,),
+}
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -117,15 +128,7 @@ class Setting:
     def check(self, value: Any) -> Any:
         """The value, checked; never echoes a secret value in an error."""
         shown = "" if self.secret else f" (got {value!r})"
-        expected: type | tuple[type, ...] = {
-            "string": str,
-            "password": str,
-            "uri": str,
-            "select": (str, int, float, bool),
-            "boolean": bool,
-            "number": (int, float),
-            "integer": int,
-        }[self.type]
+        expected = _PYTHON_TYPES[self.type]
         ok = isinstance(value, expected) and not (
             self.type in ("number", "integer") and isinstance(value, bool)
         )

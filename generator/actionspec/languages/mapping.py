@@ -11,12 +11,15 @@ import difflib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from actionspec.runtime.mapping import _TEMPLATE_SLOT, DIRECTIVES, is_directive, parse_path
 
-# Reports a problem at a path inside the mapping: (relative path, message, hint).
-Report = Callable[[tuple[str | int, ...], str, str], None]
+
+class Report(Protocol):
+    """Receives a problem at a path inside the mapping."""
+
+    def __call__(self, at: tuple[str | int, ...], message: str, hint: str = "", /) -> None: ...
 
 
 def check(mapping: Any, report: Report, at: tuple[str | int, ...] = ()) -> None:
@@ -47,7 +50,9 @@ def check(mapping: Any, report: Report, at: tuple[str | int, ...] = ()) -> None:
     if name not in DIRECTIVES:
         close = difflib.get_close_matches(name, sorted(DIRECTIVES), n=1)
         hint = f"did you mean '{close[0]}'?" if close else ""
-        report(where, f"unknown directive '{name}'", hint or f"known: {', '.join(sorted(DIRECTIVES))}")
+        report(
+            where, f"unknown directive '{name}'", hint or f"known: {', '.join(sorted(DIRECTIVES))}"
+        )
         return
     _CHECKS[name](argument, report, where)
 
@@ -86,7 +91,9 @@ def _check_object_argument(
     for key in argument:
         if key not in allowed:
             close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(sorted(allowed))}"
+            hint = (
+                f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(sorted(allowed))}"
+            )
             report((*at, key), f"{name} has no option '{key}'", hint)
     return True
 
@@ -177,7 +184,11 @@ def _is_constant(mapping: Any) -> bool:
 
 def _may_be_missing(mapping: Any) -> bool:
     """Whether a value can evaluate to MISSING (only @path and @if can)."""
-    return isinstance(mapping, dict) and is_directive(mapping) and next(iter(mapping)) in {"@path", "@if"}
+    return (
+        isinstance(mapping, dict)
+        and is_directive(mapping)
+        and next(iter(mapping)) in {"@path", "@if"}
+    )
 
 
 def _compile(mapping: Any, root: str, out: _Emitter) -> str:
@@ -186,7 +197,9 @@ def _compile(mapping: Any, root: str, out: _Emitter) -> str:
         return repr(mapping)  # a fresh object per call: dict and list displays build new ones
     if isinstance(mapping, list):
         items = [
-            f"_m.defined({_compile(item, root, out)})" if _may_be_missing(item) else _compile(item, root, out)
+            f"_m.defined({_compile(item, root, out)})"
+            if _may_be_missing(item)
+            else _compile(item, root, out)
             for item in mapping
         ]
         var = out.temp()
@@ -213,7 +226,9 @@ def _compile_path(argument: str, root: str, out: _Emitter) -> str:
     out.emit(f"{var}: Any = {root}")
     for part in parts:
         if isinstance(part, str):
-            out.emit(f"{var} = {var}.get({part!r}, _m.MISSING) if isinstance({var}, dict) else _m.MISSING")
+            out.emit(
+                f"{var} = {var}.get({part!r}, _m.MISSING) if isinstance({var}, dict) else _m.MISSING"
+            )
         else:
             out.emit(
                 f"{var} = ({var}[{part}] if {part} < len({var}) else _m.MISSING) "
@@ -288,7 +303,9 @@ _COMPILERS: dict[str, Callable[[Any, str, _Emitter], str]] = {
 assert set(_COMPILERS) == DIRECTIVES, "every directive needs a compiler"
 
 
-def compile_function(name: str, mapping: Any, *, argument: str = "data", returns: str = "Any") -> str:
+def compile_function(
+    name: str, mapping: Any, *, argument: str = "data", returns: str = "Any"
+) -> str:
     """Python source of `def name(argument) -> returns` evaluating `mapping` over `argument`."""
     out = _Emitter()
     result = _compile(mapping, argument, out)

@@ -331,6 +331,9 @@ class _Lexer:
                 chars.append(c)
                 self.pos += 1
         self.pos += 1
+        if self.peek() and self.peek() not in _AFTER_VALUE:
+            # Segment's lexer would reopen a string at this quote ("a"b" is "a" then "b").
+            raise self.error("put a space after the string", self.pos)
         return _Token("string", start, self.pos, "".join(chars))
 
     def escape(self) -> str:
@@ -499,6 +502,11 @@ class _Parser:
                 raise self.error("'!' can only negate contains(...) or match(...)", token.start)
             return self.call(negated=True)
         if token.kind == "name":
+            if self.source(token) == "not":
+                raise self.error(
+                    "FQL has no 'not': use '!=', '= null' or !contains(...)/!match(...)",
+                    token.start,
+                )
             if self.at(self.index + 1).kind == "(":
                 return self.call(negated=False)
             return self.comparison()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .mapping import get_path, parse_path, render_template, template_text, _TEMPLATE_SLOT
+from .mapping import _TEMPLATE_SLOT, get_path, parse_path, render_template, template_text
 from .payload import PayloadValidationError, process
 
 __all__ = [
@@ -98,6 +98,17 @@ class Request:
         }
 
 
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "password": (str,),
+    "uri": (str,),
+    "select": (str, int, float, bool),
+    "boolean": (bool,),
+    "number": (int, float),
+    "integer": (int,),
+}
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -116,10 +127,7 @@ class Setting:
     def check(self, value: Any) -> Any:
         """The value, checked; never echoes a secret value in an error."""
         shown = "" if self.secret else f" (got {value!r})"
-        expected: type | tuple[type, ...] = {
-            "string": str, "password": str, "uri": str, "select": (str, int, float, bool),
-            "boolean": bool, "number": (int, float), "integer": int,
-        }[self.type]
+        expected = _PYTHON_TYPES[self.type]
         ok = isinstance(value, expected) and not (
             self.type in ("number", "integer") and isinstance(value, bool)
         )

@@ -259,7 +259,7 @@ def _name(schema: Schema, pointer: str) -> str:
     """How errors name a value: its field label, as Segment's messages do."""
     title = schema.get("title")
     if isinstance(title, str) and title:
-        return title
+        return title[0].upper() + title[1:]
     return "The root value" if not pointer else f"The value at {pointer}"
 
 

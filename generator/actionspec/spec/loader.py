@@ -89,7 +89,7 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        self.doc.scalar_styles[path] = node.style
+        self.doc.scalar_styles[path] = getattr(node, "style", None)
         value = self._scalars.construct_object(node)
         # Dates and times stay strings: specs and examples compare them as text.
         if not isinstance(value, str | int | float | bool | type(None)):

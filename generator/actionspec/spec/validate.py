@@ -45,13 +45,15 @@ def _kind(value: Any) -> str:
         return "a boolean"
     if isinstance(value, int | float):
         return "a number"
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _schema_problem(error: jsonschema.ValidationError, doc: LocatedDocument, out: Diagnostics) -> None:
     path: PathKey = tuple(error.absolute_path)
     where = dotted(path)
-    validator, schema = error.validator, error.schema
+    validator = error.validator
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     if validator == "additionalProperties" and isinstance(error.instance, dict):
         known = sorted(schema.get("properties", {}))
         for key in error.instance:

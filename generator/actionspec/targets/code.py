@@ -30,7 +30,9 @@ def module_source(dest: ir.Destination) -> str:
             mapping_language.compile_function(f"map_{action.name}", action.default_mapping())
         )
         if action.request.has_body:
-            functions.append(mapping_language.compile_function(f"body_{action.name}", action.request.body))
+            functions.append(
+                mapping_language.compile_function(f"body_{action.name}", action.request.body)
+            )
     presets: list[dict[str, Any]] = []
     for i, preset in enumerate(dest.presets, start=1):
         action = dest.action(preset.action)

@@ -106,9 +106,13 @@ def settings_schema(dest: ir.Destination) -> dict[str, Any]:
             schema["enum"] = [c.value for c in setting.choices]
             if setting.type == "select":
                 values = {type(c.value) for c in setting.choices}
-                schema["type"] = {str: "string", int: "integer", float: "number", bool: "boolean"}.get(
-                    values.pop(), "string"
-                ) if len(values) == 1 else ["string", "number", "boolean"]
+                schema["type"] = (
+                    {str: "string", int: "integer", float: "number", bool: "boolean"}.get(
+                        values.pop(), "string"
+                    )
+                    if len(values) == 1
+                    else ["string", "number", "boolean"]
+                )
         if setting.has_default:
             schema["default"] = setting.default
         properties[setting.key] = schema

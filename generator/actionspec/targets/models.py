@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any
+from typing import Any, cast
 
-from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+from datamodel_code_generator import generate
+from datamodel_code_generator.enums import DataModelType, InputFileType
 
 from actionspec import ir
 from actionspec.targets.jsonschema import payload_schema, settings_schema
@@ -30,7 +31,10 @@ def models_source(dest: ir.Destination) -> str:
     root = _without_formats(settings_schema(dest))
     root["title"] = "Settings"
     root["$defs"] = {
-        action.model_name: {**_without_formats(payload_schema(dest, action)), "title": action.model_name}
+        action.model_name: {
+            **_without_formats(payload_schema(dest, action)),
+            "title": action.model_name,
+        }
         for action in dest.actions
     }
     header = (
@@ -44,7 +48,7 @@ def models_source(dest: ir.Destination) -> str:
             json.dumps(root),
             input_file_type=InputFileType.JsonSchema,
             output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=PythonVersion.PY_311,
+            target_python_version=cast(Any, "3.11"),  # its enum is not exported
             custom_file_header=header,
             disable_timestamp=True,
             use_standard_collections=True,

@@ -10,8 +10,12 @@ from actionspec.targets.jsonschema import payload_schema
 
 
 def document(dest: ir.Destination) -> dict[str, Any]:
-    return {"openapi": "3.1.0", "info": {"title": dest.name, "version": "1"}, "paths": {},
-            "components": {"schemas": {a.model_name: payload_schema(dest, a) for a in dest.actions}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": dest.name, "version": "1"},
+        "paths": {},
+        "components": {"schemas": {a.model_name: payload_schema(dest, a) for a in dest.actions}},
+    }
 
 
 def generate(dest: ir.Destination, package_dir: str) -> dict[str, str]:

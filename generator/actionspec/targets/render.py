@@ -36,9 +36,11 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - we generate Python and Markdown, never HTML
+        autoescape=False,
     )
-    env.filters.update(py=py, pytuple=pytuple, md=md, tojson=lambda v: json.dumps(v, ensure_ascii=False))
+    env.filters.update(
+        py=py, pytuple=pytuple, md=md, tojson=lambda v: json.dumps(v, ensure_ascii=False)
+    )
     return env
 
 
