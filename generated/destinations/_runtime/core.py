@@ -162,7 +162,8 @@ class RequestTemplate:
 
 def render_url(base: str, path: str, context: Mapping[str, Any]) -> str:
     def encoded(match: Any) -> str:
-        return quote(template_text(get_path(context, parse_path(match.group(1)))), safe="")
+        # encodeURIComponent: also leaves ! * ' ( ) as they are (so a masked "***" stays readable)
+        return quote(template_text(get_path(context, parse_path(match.group(1)))), safe="!*'()")
 
     return render_template(base, context) + _TEMPLATE_SLOT.sub(encoded, path)
 
@@ -258,8 +259,10 @@ class Destination:
             value = settings.get(setting.key)
             if value is None or value == "":
                 if setting.required:
+                    # Segment's message (its settings schema is validated by AJV).
                     raise SettingsError(
-                        f"setting '{setting.key}' ({setting.label}) is required", setting.key
+                        f"The root value is missing the required field '{setting.key}'.",
+                        setting.key,
                     )
                 if setting.has_default:
                     result[setting.key] = setting.default
