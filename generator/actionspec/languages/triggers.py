@@ -44,12 +44,16 @@ from decimal import Decimal
 from typing import Final, Literal, TypeAlias, cast
 
 __all__ = [
+    "OBJECT_FIELDS",
+    "SCALAR_FIELDS",
     "And",
     "Boolean",
     "Call",
     "Comparison",
+    "Function",
     "Null",
     "Number",
+    "Operator",
     "Or",
     "Path",
     "String",
@@ -530,7 +534,7 @@ class _Parser:
             if len(parts) > 1:
                 raise self.error(f"'{head}' has no keys: write just {head}", token.start)
         elif head in _FUNCTIONS and len(parts) == 1:
-            raise self.error(f"expected '(' after '{head}'", token.end)
+            raise self.error(f"expected '(' after '{head}'", self.token.start)
         else:
             fields = ", ".join(f for f in allowed if f in SCALAR_FIELDS)
             objects = ", ".join(f"{f}.*" for f in OBJECT_FIELDS)

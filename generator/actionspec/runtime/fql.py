@@ -41,10 +41,12 @@ def get(value: object, keys: tuple[str, ...]) -> object:
     and strings answer numeric keys and `length` (strings in UTF-16 code units, as JavaScript).
     """
     for key in keys:
-        if isinstance(value, Mapping):
+        if type(value) is dict:  # the common case, first and fast
             value = value.get(key)
         elif value is None or value is False or value == "":
             return value
+        elif isinstance(value, Mapping):
+            value = value.get(key)
         elif isinstance(value, list):
             value = _list_member(value, key)
         elif isinstance(value, str):
