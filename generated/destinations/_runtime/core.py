@@ -162,8 +162,7 @@ class RequestTemplate:
 
 def render_url(base: str, path: str, context: Mapping[str, Any]) -> str:
     def encoded(match: Any) -> str:
-        # encodeURIComponent: also leaves ! * ' ( ) as they are (so a masked "***" stays readable)
-        return quote(template_text(get_path(context, parse_path(match.group(1)))), safe="!*'()")
+        return quote(template_text(get_path(context, parse_path(match.group(1)))), safe="")
 
     return render_template(base, context) + _TEMPLATE_SLOT.sub(encoded, path)
 
@@ -308,9 +307,12 @@ class Destination:
         body = template.body(context) if template.body is not None else None
         if body is not None:
             headers.setdefault("Content-Type", "application/json")
+        url = render_url(template.base_url, template.path, context)
+        if masked:  # a masked secret substituted into the path reads "***", not "%2A%2A%2A"
+            url = url.replace(quote(MASK, safe=""), MASK)
         return Request(
             method=template.method,
-            url=render_url(template.base_url, template.path, context),
+            url=url,
             headers=headers,
             json=body,
             action=action,

@@ -707,13 +707,17 @@ def _check_object(
             errors.append(
                 (f"{pointer}/{_escape(key)}", f"{owner} is missing the required field '{key}'.")
             )
+    # The result keeps the payload's key order (the mapping's); errors follow the field order.
     result: dict[str, Any] = {}
+    found: dict[str, list[tuple[str, str]]] = {}
     for key, item in value.items():
         sub = properties.get(key)
         if sub is not None:
-            result[key] = check(item, sub, f"{pointer}/{_escape(key)}", errors)
+            result[key] = check(item, sub, f"{pointer}/{_escape(key)}", found.setdefault(key, []))
         elif keep_extra:
             result[key] = item
+    for key in properties:
+        errors.extend(found.get(key, ()))
     return result
 
 

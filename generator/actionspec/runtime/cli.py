@@ -63,7 +63,8 @@ def preview_one(
             if kind in dest.accepts or not dest.accepts
             else f"{dest.name} does not accept {kind} events; no action runs"
         )
-    return out
+    # An event may carry a secret value too (e.g. copied into a property): never print it.
+    return out if reveal else mask_secrets(out, dest.secrets(settings))
 
 
 def preview(
@@ -125,7 +126,11 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         dest = package.get(args.slug)
         if args.action:
             dest.action(args.action)
-        settings = dest.validate_settings(_load_settings(args.settings))
+        raw_settings = _load_settings(args.settings)
+        try:
+            settings = dest.validate_settings(raw_settings)
+        except SettingsError as exc:
+            raise SettingsError(f"invalid settings in {args.settings}: {exc.message}", exc.field) from None
     except DestinationError as exc:
         sys.stderr.write(f"error: {getattr(exc, 'message', exc)}\n")
         return 2

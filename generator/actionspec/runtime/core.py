@@ -253,8 +253,9 @@ class Destination:
             value = settings.get(setting.key)
             if value is None or value == "":
                 if setting.required:
+                    # Segment's message (its settings schema is validated by AJV).
                     raise SettingsError(
-                        f"setting '{setting.key}' ({setting.label}) is required", setting.key
+                        f"The root value is missing the required field '{setting.key}'.", setting.key
                     )
                 if setting.has_default:
                     result[setting.key] = setting.default
@@ -298,9 +299,12 @@ class Destination:
         body = template.body(context) if template.body is not None else None
         if body is not None:
             headers.setdefault("Content-Type", "application/json")
+        url = render_url(template.base_url, template.path, context)
+        if masked:  # a masked secret substituted into the path reads "***", not "%2A%2A%2A"
+            url = url.replace(quote(MASK, safe=""), MASK)
         return Request(
             method=template.method,
-            url=render_url(template.base_url, template.path, context),
+            url=url,
             headers=headers,
             json=body,
             action=action,

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Final
 from uuid import UUID
@@ -95,15 +96,32 @@ def _is_type(value: Any, kind: str) -> bool:
 
 
 def js_string(value: float | int) -> str:
-    """JavaScript's String() of a number."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-    return str(value)
+    """JavaScript's String() of a number (shortest round-trip digits, JS exponent rules)."""
+    if isinstance(value, int) and abs(value) <= 2**53:
+        return str(value)
+    number = float(value)
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    exact = Decimal(repr(abs(number))).normalize()
+    _, digit_tuple, exponent = exact.as_tuple()
+    assert isinstance(exponent, int)
+    digits = "".join(map(str, digit_tuple))
+    k, n = len(digits), len(digits) + exponent  # value = 0.digits * 10**n
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+        text = f"{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+    return sign + text
 
 
 def _coerce(value: Any, kind: str) -> Any:
@@ -138,10 +156,8 @@ def _coerce(value: Any, kind: str) -> Any:
             return value == 1
         if actual == "null":
             return False
-    elif kind == "null":
-        if value == "" or value == 0 or value is False:
-            if not (isinstance(value, int | float) and not isinstance(value, bool) and value != 0):
-                return None
+    elif kind == "null" and (value == "" or value is False or (actual == "number" and value == 0)):
+        return None
     return _FAIL
 
 
@@ -171,17 +187,9 @@ _DATE_TIME = re.compile(
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*:[^\s]*$", re.I)
 
 
-def _parse_iso(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
 def _check_format(value: Any, fmt: str) -> bool:
     if fmt == "date-like":
-        return not isinstance(value, str) or _parse_iso(value) or _date_like_text(value)
+        return not isinstance(value, str) or is_date_like(value)
     if not isinstance(value, str):
         return True
     checks: dict[str, Callable[[str], bool]] = {
@@ -216,11 +224,279 @@ def _is_date_time(text: str) -> bool:
     return hour <= 23 and minute <= 59 and second <= 60
 
 
-def _date_like_text(text: str) -> bool:
-    # Segment's "date-like" accepts anything a date parser understands; numbers in strings too.
-    return bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", text)) or bool(
-        re.match(r"^\d{4}-\d\d-\d\d", text)
-    )
+# --- "date-like": actions-core's format for `datetime` fields --------------------------------------
+# A string is date-like when `dayjs(text)` is valid; a canonical number string (String(Number(s))
+# === s) is read as Unix seconds. dayjs parses "YYYY-MM-DD hh:mm:ss"-like strings itself (unless
+# they end in "Z") and hands everything else to JavaScript's Date parser (V8's), emulated below.
+
+_DAYJS_PARSE = re.compile(
+    r"^(\d{4})[-/]?(\d{1,2})?[-/]?(\d{0,2})[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?$"
+)
+_JS_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?")
+_MAX_TIME = 8.64e15  # milliseconds; beyond it a JavaScript Date is invalid
+
+
+def is_date_like(text: str) -> bool:
+    """Whether actions-core's `date-like` format accepts `text`."""
+    if text in ("NaN", "Infinity", "-Infinity"):
+        return False
+    if _JS_NUMBER.fullmatch(text) and js_string(float(text)) == text:
+        return abs(float(text)) * 1000 <= _MAX_TIME
+    if not text.lower().endswith("z") and _DAYJS_PARSE.match(text):
+        return True
+    return v8_date_parses(text)
+
+
+_V8_TOKEN = re.compile(r"(\d+)|([^\W\d_]+)|(\s+)|(.)", re.S)
+_MONTHS: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_ZONES: Final = frozenset({"ut", "utc", "gmt", "z", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt"})
+_NONE: Final = -1
+
+
+class _Token:
+    __slots__ = ("kind", "number", "text", "word")
+
+    def __init__(self, kind: str, text: str) -> None:
+        self.kind = kind  # "num", "word", "space", "sym" or "end"
+        self.text = text
+        self.number = int(text) if kind == "num" else 0
+        self.word = text.lower()[:3] if kind == "word" else ""
+
+    def is_sym(self, char: str) -> bool:
+        return self.kind == "sym" and self.text == char
+
+    def is_fixed(self, length: int) -> bool:
+        return self.kind == "num" and len(self.text) == length
+
+    def keyword(self) -> tuple[str, int] | None:
+        """V8's keyword table: 3-letter prefixes; longer words only for month names."""
+        if self.kind != "word":
+            return None
+        full = self.text.lower()
+        if self.word in _MONTHS:
+            return "month", _MONTHS.index(self.word) + 1
+        if len(full) > 3:
+            return None
+        if full in ("am", "pm"):
+            return "ampm", 0 if full == "am" else 12
+        if full in _ZONES:
+            return "zone", 0
+        if full == "t":
+            return "t", 0
+        return None
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.tokens = [
+            _Token("num" if m.group(1) else "word" if m.group(2) else "space" if m.group(3) else "sym", m.group(0))
+            for m in _V8_TOKEN.finditer(text)
+        ]
+        self.tokens.append(_Token("end", ""))
+        self.position = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.position]
+
+    def next(self) -> _Token:
+        token = self.tokens[self.position]
+        self.position = min(self.position + 1, len(self.tokens) - 1)
+        return token
+
+    def skip(self, char: str) -> bool:
+        if self.peek().is_sym(char):
+            self.next()
+            return True
+        return False
+
+
+def _read_ms(token: _Token) -> int:
+    return int((token.text + "00")[:3])
+
+
+def v8_date_parses(text: str) -> bool:
+    """Whether `new Date(text)` is valid in V8: its ES5 ISO parser, then its legacy parser."""
+    scanner = _Scanner(text)
+    day: list[int] = []
+    time: list[int] = []
+    named_month = _NONE
+    hour_offset = _NONE
+    tz_sign = _NONE
+    tz_hour = _NONE
+    tz_minute = _NONE
+    tz_utc = False
+    iso = False
+
+    # ES5 date-time string: YYYY[-MM[-DD]][THH:mm[:ss[.sss]][Z|+hh:mm|+hhmm]]
+    token: _Token | None = None
+    if scanner.peek().is_fixed(4):
+        day.append(scanner.next().number)
+    elif scanner.peek().kind == "sym" and scanner.peek().text in "+-" and scanner.tokens[scanner.position + 1].is_fixed(6):
+        scanner.next()
+        day.append(scanner.next().number)
+    else:
+        token = scanner.next()
+    if token is None and scanner.skip("-"):
+        if not scanner.peek().is_fixed(2) or not 1 <= scanner.peek().number <= 12:
+            token = scanner.next()
+        else:
+            day.append(scanner.next().number)
+            if scanner.skip("-"):
+                if not scanner.peek().is_fixed(2) or not 1 <= scanner.peek().number <= 31:
+                    token = scanner.next()
+                else:
+                    day.append(scanner.next().number)
+    if token is None:
+        keyword = scanner.peek().keyword()
+        if keyword is None or keyword[0] != "t":
+            if scanner.peek().kind != "end":
+                token = scanner.next()
+        else:
+            scanner.next()
+            if not scanner.peek().is_fixed(2) or not 0 <= scanner.peek().number <= 24:
+                return False
+            hour = scanner.next().number
+            if not scanner.skip(":") or not scanner.peek().is_fixed(2) or scanner.peek().number > 59:
+                return False
+            rest = [scanner.next().number]
+            if scanner.skip(":"):
+                if not scanner.peek().is_fixed(2) or scanner.peek().number > 59:
+                    return False
+                rest.append(scanner.next().number)
+                if scanner.skip("."):
+                    if scanner.peek().kind != "num":
+                        return False
+                    rest.append(_read_ms(scanner.next()))
+            if hour == 24 and any(rest):
+                return False
+            peek = scanner.peek()
+            if peek.keyword() == ("zone", 0) and peek.text.lower() == "z":
+                scanner.next()
+            elif peek.kind == "sym" and peek.text in "+-":
+                scanner.next()
+                if scanner.peek().is_fixed(4):
+                    offset = scanner.next().number
+                    if offset // 100 > 23 or offset % 100 > 59:
+                        return False
+                else:
+                    if not scanner.peek().is_fixed(2) or scanner.peek().number > 23:
+                        return False
+                    scanner.next()
+                    if not scanner.skip(":") or not scanner.peek().is_fixed(2) or scanner.peek().number > 59:
+                        return False
+                    scanner.next()
+            return scanner.peek().kind == "end"
+        if token is None:
+            iso = True
+
+    # V8's legacy parser takes over from the first token the ES5 parser did not handle.
+    has_read_number = bool(day)
+    while token is not None and token.kind != "end":
+        keyword = token.keyword()
+        if token.kind == "num":
+            has_read_number = True
+            n = token.number
+            if scanner.skip(":"):
+                if scanner.skip(":"):
+                    if time:
+                        return False
+                    time += [n, 0]
+                else:
+                    if len(time) >= 4:
+                        return False
+                    time.append(n)
+                    scanner.skip(".")
+            elif scanner.skip(".") and _time_expecting(time, n):  # V8 consumes the "." either way
+                time.append(n)
+                if scanner.peek().kind != "num":
+                    return False
+                time.append(_read_ms(scanner.next()))
+                time += [0] * (4 - len(time))
+            elif tz_hour != _NONE and tz_minute == _NONE and n <= 59:
+                tz_minute = n
+            elif _time_expecting(time, n):
+                time.append(n)
+                time += [0] * (4 - len(time))
+                peek = scanner.peek()
+                if not (peek.kind in ("end", "space") or (peek.kind == "word" and peek.text.lower() == "z")
+                        or (peek.kind == "sym" and peek.text in "+-")):
+                    return False
+            else:
+                if len(day) >= 3:
+                    return False
+                day.append(n)
+                scanner.skip("-")
+        elif token.kind == "word":
+            if keyword is not None and keyword[0] == "ampm" and time:
+                hour_offset = keyword[1]
+            elif keyword is not None and keyword[0] == "month":
+                named_month = keyword[1]
+                scanner.skip("-")
+            elif keyword is not None and keyword[0] == "zone" and has_read_number:
+                tz_utc, tz_sign, tz_hour, tz_minute = True, 1, 0, 0
+            elif has_read_number or scanner.peek().kind == "num":
+                return False
+        elif token.kind == "sym" and token.text in "+-" and (tz_utc or time):
+            tz_sign = 1
+            length = 0
+            n = 0
+            if scanner.peek().kind == "num":
+                following = scanner.next()
+                length, n = len(following.text), following.number
+            has_read_number = True
+            if scanner.peek().is_sym(":"):
+                tz_hour, tz_minute = n, _NONE
+            elif length in (1, 2):
+                tz_hour, tz_minute = n, 0
+            elif length in (3, 4):
+                tz_hour, tz_minute = n // 100, n % 100
+            else:
+                return False
+        elif token.kind == "sym" and token.text in "+-)" and has_read_number:
+            return False
+        elif token.is_sym("("):
+            depth = 1  # a comment, skipped
+            while depth and scanner.peek().kind != "end":
+                following = scanner.next()
+                depth += following.is_sym("(") - following.is_sym(")")
+        token = scanner.next()
+    del tz_sign
+    return _day_valid(day, named_month, iso) and _time_valid(time, hour_offset)
+
+
+def _time_expecting(time: list[int], n: int) -> bool:
+    return (len(time) == 1 and n <= 59) or (len(time) == 2 and n <= 59) or (len(time) == 3 and n <= 999)
+
+
+def _day_valid(day: list[int], named_month: int, iso: bool) -> bool:
+    if not day:
+        return False
+    comp = day + [1] * (3 - len(day))
+    if named_month == _NONE:
+        if iso or not 1 <= comp[0] <= 31:
+            year, month, mday = comp
+        else:
+            month, mday, year = comp
+    else:
+        month = named_month
+        if not 1 <= comp[0] <= 31:
+            year, mday = comp[0], comp[1]
+        else:
+            mday, year = comp[0], comp[1]
+    if not iso and 0 <= year <= 99:
+        year += 2000 if year <= 49 else 1900
+    return 1 <= month <= 12 and 1 <= mday <= 31 and abs(year) <= 275759
+
+
+def _time_valid(time: list[int], hour_offset: int) -> bool:
+    hour, minute, second, ms = time + [0] * (4 - len(time))
+    if hour_offset != _NONE:
+        if not 0 <= hour <= 12:
+            return False
+        hour = hour % 12 + hour_offset
+    if hour <= 23 and minute <= 59 and second <= 59 and ms <= 999:
+        return True
+    return hour == 24 and minute == second == ms == 0
 
 
 def _is_uuid(text: str) -> bool:
@@ -348,13 +624,17 @@ def _check_object(value: dict[str, Any], schema: Schema, pointer: str, errors: l
     for key in schema.get("required", ()):
         if key not in value:
             errors.append((f"{pointer}/{_escape(key)}", f"{owner} is missing the required field '{key}'."))
+    # The result keeps the payload's key order (the mapping's); errors follow the field order.
     result: dict[str, Any] = {}
+    found: dict[str, list[tuple[str, str]]] = {}
     for key, item in value.items():
         sub = properties.get(key)
         if sub is not None:
-            result[key] = check(item, sub, f"{pointer}/{_escape(key)}", errors)
+            result[key] = check(item, sub, f"{pointer}/{_escape(key)}", found.setdefault(key, []))
         elif keep_extra:
             result[key] = item
+    for key in properties:
+        errors.extend(found.get(key, ()))
     return result
 
 
