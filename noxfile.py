@@ -1,9 +1,9 @@
 """Developer tasks. `nox` runs the default set: lint, typecheck, drift, tests.
 
-    nox -s generate            regenerate generated/ from specs/
-    nox -s generate -- --check fail (naming the files) when generated/ is stale
-    nox -s build               wheels and sdists of actionspec and the generated package
-    nox -s bench               speed figures (not part of the default run)
+nox -s generate            regenerate generated/ from specs/
+nox -s generate -- --check fail (naming the files) when generated/ is stale
+nox -s build               wheels and sdists of actionspec and the generated package
+nox -s bench               speed figures (not part of the default run)
 """
 
 from __future__ import annotations

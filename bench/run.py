@@ -21,7 +21,7 @@ import orjson
 import destinations
 from destinations._runtime import mapping as interpreter
 from destinations._runtime.core import Destination
-from destinations._runtime.payload import PayloadValidationError
+from destinations._runtime.payload import PayloadValidationError, process
 
 SETTINGS = {"clay": {"connection_key": "ck_bench", "secret_key": "sk_bench"}}
 
@@ -40,8 +40,13 @@ def corpus(size: int, seed: int = 7) -> list[tuple[str, str, bytes]]:
             "context": {
                 "ip": f"203.0.113.{rng.randrange(255)}",
                 "userAgent": "Mozilla/5.0 (X11; Linux x86_64)",
-                "page": {"path": "/pricing", "url": "https://example.com/pricing", "title": "Pricing",
-                         "referrer": "https://google.com/", "search": "?q=x"},
+                "page": {
+                    "path": "/pricing",
+                    "url": "https://example.com/pricing",
+                    "title": "Pricing",
+                    "referrer": "https://google.com/",
+                    "search": "?q=x",
+                },
                 "library": {"name": "analytics.js", "version": "2.11.1"},
             },
             "properties": {"plan": rng.choice(["free", "pro"]), "value": rng.random() * 100},
@@ -70,7 +75,9 @@ def run_floor(events: list[tuple[str, str, bytes]]) -> int:
     return len(events)
 
 
-def _pipeline(map_event: Callable[[Destination, str, dict[str, Any]], Any]) -> Callable[[list[tuple[str, str, bytes]]], int]:
+def _pipeline(
+    map_event: Callable[[Destination, str, dict[str, Any]], Any],
+) -> Callable[[list[tuple[str, str, bytes]]], int]:
     def run(events: list[tuple[str, str, bytes]]) -> int:
         dests = {slug: destinations.get(slug) for slug in SETTINGS}
         checked = {slug: dests[slug].validate_settings(s) for slug, s in SETTINGS.items()}
@@ -79,7 +86,7 @@ def _pipeline(map_event: Callable[[Destination, str, dict[str, Any]], Any]) -> C
             action = dest.actions[action_key]
             event = orjson.loads(raw)
             try:
-                payload = action.payload(event, lambda e: map_event(dest, action_key, e))
+                payload = process(map_event(dest, action_key, event), action.schema)
             except PayloadValidationError:
                 continue
             request = dest.build_request(action_key, action.request, payload, checked[slug], event)
@@ -109,7 +116,12 @@ def load_spec_mappings() -> None:
             _SPEC_MAPPINGS[(dest.slug, action.key)] = action.default_mapping()
 
 
-def measure(name: str, run: Callable[[list[tuple[str, str, bytes]]], int], events: list[tuple[str, str, bytes]], repeat: int) -> float:
+def measure(
+    name: str,
+    run: Callable[[list[tuple[str, str, bytes]]], int],
+    events: list[tuple[str, str, bytes]],
+    repeat: int,
+) -> float:
     rates = []
     for _ in range(repeat):
         started = time.perf_counter()

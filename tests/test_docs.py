@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from actionspec import config, generate, ir
 from actionspec.targets import docs
 
@@ -61,9 +62,18 @@ def test_page_layout() -> None:
         "[Group](/docs/segment/connections/spec/group), [Identify](/docs/segment/connections/spec/identify), "
         "[Track](/docs/segment/connections/spec/track) calls." in lines
     )
-    assert "* Refer to it as **Clay** in the [Integrations object.](/docs/segment/guides/filtering-data/#filtering-with-the-integrations-object)" in lines
-    assert "* This integration is **partner owned.** Please reach out to the partner's support for any issues." in lines
-    assert "This destination is maintained by Clay. For any issues with the destination, [contact the Clay Support team](mailto:support@clay.com)." in lines
+    assert (
+        "* Refer to it as **Clay** in the [Integrations object.](/docs/segment/guides/filtering-data/#filtering-with-the-integrations-object)"
+        in lines
+    )
+    assert (
+        "* This integration is **partner owned.** Please reach out to the partner's support for any issues."
+        in lines
+    )
+    assert (
+        "This destination is maintained by Clay. For any issues with the destination, [contact the Clay Support team](mailto:support@clay.com)."
+        in lines
+    )
     assert "> Individual destination instances have support a maximum of 50 mappings." in lines
     assert 'Page Visit is a **Cloud** action. The default Trigger is `type = "page"`' in lines
     assert 'Track is a **Cloud** action. The default Trigger is `type = "track"`' in lines
@@ -104,7 +114,7 @@ def test_generated_page_is_deterministic_and_written() -> None:
     assert generate.render_files(CFG, [dest])["docs/clay.md"] == docs.page(dest)
 
 
-HOSTILE_SPEC = r'''
+HOSTILE_SPEC = r"""
 spec_version: 1
 name: "Hostile | Dest"
 slug: hostile
@@ -161,7 +171,7 @@ examples:
         url: https://example.com/x|y
         headers: {X-Token: "tok-SECRET"}
         json: {first: x}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +189,12 @@ def test_hostile_text_cannot_break_tables(hostile: ir.Destination) -> None:
     for table in found:
         assert all(len(row) == 4 if table[0][0] == "Field" else len(row) == 3 for row in table)
     rows = [row for table in found for row in table]
-    assert ["Re\\|gion", "line one line two \\| `tick` \\\\ back &lt;script>x&lt;/script>", "Yes", "string"] in rows
+    assert [
+        "Re\\|gion",
+        "line one line two \\| `tick` \\\\ back &lt;script>x&lt;/script>",
+        "Yes",
+        "string",
+    ] in rows
     assert ["Nested \u203a Deeper \u203a Leaf", "\\|\\|\\|", "No", "BOOLEAN"] in rows
     assert "<script" not in page
     assert "tok-SECRET" not in page

@@ -104,8 +104,26 @@ class _FakeRequest:
 
 
 def test_runner_detects_key_order_and_header_differences() -> None:
-    got = [_FakeRequest(method="POST", url="u", action="a", headers={"Authorization": "x"}, json={"a": 1, "b": 2})]
-    check_requests(got, [{"method": "POST", "url": "u", "headers": {"authorization": "x"}, "json": {"a": 1, "b": 2}}])
+    got = [
+        _FakeRequest(
+            method="POST",
+            url="u",
+            action="a",
+            headers={"Authorization": "x"},
+            json={"a": 1, "b": 2},
+        )
+    ]
+    check_requests(
+        got,
+        [
+            {
+                "method": "POST",
+                "url": "u",
+                "headers": {"authorization": "x"},
+                "json": {"a": 1, "b": 2},
+            }
+        ],
+    )
     with pytest.raises(AssertionError):
         check_requests(got, [{"method": "POST", "url": "u", "json": {"b": 2, "a": 1}}])
     with pytest.raises(AssertionError):

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_spec_validator import validate
+
 from actionspec import config, generate, ir
 from actionspec.targets import openapi
-from openapi_spec_validator import validate
 
 CFG = config.load(Path(__file__).parent)
 DESTINATIONS = generate.load_specs(CFG)
@@ -42,7 +43,9 @@ def test_generated_file_is_the_document_and_deterministic() -> None:
     for dest in DESTINATIONS:
         text = files[f"{CFG.package}/{dest.module}/openapi.json"]
         assert json.loads(text) == openapi.document(dest)
-        assert text == openapi.generate(dest, CFG.package)[f"{CFG.package}/{dest.module}/openapi.json"]
+        assert (
+            text == openapi.generate(dest, CFG.package)[f"{CFG.package}/{dest.module}/openapi.json"]
+        )
 
 
 def _operation_regexes(doc: dict[str, Any]) -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:
@@ -69,7 +72,8 @@ def test_clay_example_requests_match_operations() -> None:
     assert requests, "clay.yaml has worked examples with requests"
     for request in requests:
         matches = [
-            op for method, regex, op in operations
+            op
+            for method, regex, op in operations
             if method == request["method"] and regex.fullmatch(request["url"])
         ]
         assert matches, f"no operation for {request['method']} {request['url']}"
@@ -95,7 +99,9 @@ def test_clay_document_details() -> None:
     assert track["properties"]["type"]["const"] == "track"
     assert "type" in track["required"] and "event" in track["required"]
     assert set(schemas["TrackPayload"]["properties"]) < set(track["properties"])
-    refs = [s["$ref"] for s in events["requestBody"]["content"]["application/json"]["schema"]["anyOf"]]
+    refs = [
+        s["$ref"] for s in events["requestBody"]["content"]["application/json"]["schema"]["anyOf"]
+    ]
     assert refs == ["#/components/schemas/PageVisitBody", "#/components/schemas/TrackBody"]
     auth = doc["paths"]["/segment/{connection_key}/auth"]["get"]
     assert auth["operationId"] == "testAuthentication"
@@ -189,7 +195,11 @@ def test_rich_spec_document(rich: ir.Destination) -> None:
         {
             "url": "https://api-{region}.rich.example/v2",
             "variables": {
-                "region": {"description": "The Region setting.", "enum": ["eu", "us"], "default": "us"}
+                "region": {
+                    "description": "The Region setting.",
+                    "enum": ["eu", "us"],
+                    "default": "us",
+                }
             },
         }
     ]
@@ -214,6 +224,9 @@ def test_rich_spec_document(rich: ir.Destination) -> None:
     }
     check = doc["paths"]["/check"]["get"]
     assert check["servers"] == [{"url": "https://auth.rich.example"}]
-    assert [(p["in"], p["name"]) for p in check["parameters"]] == [("query", "key"), ("header", "X-Client")]
+    assert [(p["in"], p["name"]) for p in check["parameters"]] == [
+        ("query", "key"),
+        ("header", "X-Client"),
+    ]
     delete = doc["paths"]["/users/{user}"]["delete"]
     assert delete["operationId"] == "deleteUser"

@@ -47,13 +47,27 @@ def settings_file(tmp_path: Path, settings: dict[str, Any]) -> Path:
 def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "destinations", *args],
-        cwd=GENERATED, input=stdin, capture_output=True, text=True, timeout=60, check=False,
+        cwd=GENERATED,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
-def preview(tmp_path: Path, lines: list[str], *extra: str, settings: dict[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
+def preview(
+    tmp_path: Path, lines: list[str], *extra: str, settings: dict[str, Any] | None = None
+) -> subprocess.CompletedProcess[str]:
     path = settings_file(tmp_path, SETTINGS if settings is None else settings)
-    return run_cli("preview", "clay", "--settings", str(path), *extra, stdin="".join(line + "\n" for line in lines))
+    return run_cli(
+        "preview",
+        "clay",
+        "--settings",
+        str(path),
+        *extra,
+        stdin="".join(line + "\n" for line in lines),
+    )
 
 
 def outputs(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
@@ -77,7 +91,15 @@ def test_preview_masks_password_settings_everywhere(tmp_path: Path) -> None:
     assert track["method"] == "POST"
     assert track["url"] == "https://segment-session.clay.com/segment/***/events"
     assert track["headers"]["Authorization"] == "Bearer ***"
-    assert list(track["json"]) == ["event", "page", "ip", "userId", "messageId", "properties", "type"]
+    assert list(track["json"]) == [
+        "event",
+        "page",
+        "ip",
+        "userId",
+        "messageId",
+        "properties",
+        "type",
+    ]
     assert second["requests"][0]["action"] == "pageVisit"
     assert second["requests"][0]["json"]["type"] == "page"
 
@@ -93,7 +115,9 @@ def test_reveal_secrets_shows_them(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        pytest.param(json.dumps({**TRACK, "properties": {"copied": SECRET}}), id="secret-in-event-body"),
+        pytest.param(
+            json.dumps({**TRACK, "properties": {"copied": SECRET}}), id="secret-in-event-body"
+        ),
         pytest.param(json.dumps({**TRACK, "userId": f"x{SECRET}x"}), id="secret-inside-a-value"),
         pytest.param(json.dumps({"type": "track", "event": SECRET}), id="payload-error"),
         pytest.param(json.dumps({**TRACK, "timestamp": SECRET}), id="format-error-on-secret"),
@@ -112,7 +136,12 @@ def test_secret_never_printed(tmp_path: Path, line: str) -> None:
 
 
 def test_secret_never_printed_for_action_option(tmp_path: Path) -> None:
-    result = preview(tmp_path, [json.dumps(PAGE), json.dumps({**PAGE, "messageId": None})], "--action", "pageVisit")
+    result = preview(
+        tmp_path,
+        [json.dumps(PAGE), json.dumps({**PAGE, "messageId": None})],
+        "--action",
+        "pageVisit",
+    )
     assert_no_secret(result)
     ok, error = outputs(result)
     assert ok["requests"][0]["action"] == "pageVisit"
@@ -125,7 +154,9 @@ def test_secret_never_printed_for_action_option(tmp_path: Path) -> None:
 
 
 def test_error_and_invalid_json_lines(tmp_path: Path) -> None:
-    result = preview(tmp_path, ["{oops", "", json.dumps({"type": "track", "event": "E", "messageId": "m"})])
+    result = preview(
+        tmp_path, ["{oops", "", json.dumps({"type": "track", "event": "E", "messageId": "m"})]
+    )
     assert result.returncode == 0
     invalid, missing_ip = outputs(result)
     assert invalid["error"]["type"] == "InvalidJSON"
@@ -135,7 +166,9 @@ def test_error_and_invalid_json_lines(tmp_path: Path) -> None:
 
 
 def test_no_matching_preset_gives_a_note(tmp_path: Path) -> None:
-    result = preview(tmp_path, [json.dumps({"type": "identify", "userId": "u"}), json.dumps({"type": "screen"})])
+    result = preview(
+        tmp_path, [json.dumps({"type": "identify", "userId": "u"}), json.dumps({"type": "screen"})]
+    )
     identify, screen = outputs(result)
     assert identify["requests"] == [] and "no preset" in identify["note"]
     assert screen["requests"] == [] and "does not accept screen" in screen["note"]
@@ -158,7 +191,9 @@ def test_unknown_action_exits_2(tmp_path: Path) -> None:
     assert_no_secret(result)
 
 
-@pytest.mark.parametrize("settings", [{"connection_key": CONNECTION}, {"connection_key": CONNECTION, "secret_key": ""}])
+@pytest.mark.parametrize(
+    "settings", [{"connection_key": CONNECTION}, {"connection_key": CONNECTION, "secret_key": ""}]
+)
 def test_missing_required_setting_exits_2(tmp_path: Path, settings: dict[str, Any]) -> None:
     result = preview(tmp_path, [json.dumps(TRACK)], settings=settings)
     assert result.returncode == 2

@@ -26,8 +26,14 @@ def probe_schema() -> dict[str, Any]:
     from actionspec.config import Config
     from actionspec.targets import jsonschema
 
-    config = Config(root=ROOT, specs=ROOT / "tests" / "specs" / "probe", output=ROOT / "unused",
-                    package="probe_pkg", distribution="probe_pkg", version="0")
+    config = Config(
+        root=ROOT,
+        specs=ROOT / "tests" / "specs" / "probe",
+        output=ROOT / "unused",
+        package="probe_pkg",
+        distribution="probe_pkg",
+        version="0",
+    )
     (dest,) = generate.load_specs(config)
     return jsonschema.payload_schema(dest, dest.actions[0])
 
@@ -46,8 +52,28 @@ def error(**fields: Any) -> str:
 
 
 def test_top_level_empty_and_null_are_dropped_for_every_type() -> None:
-    fields = ["s", "n", "i", "b", "dt", "dtf", "d", "email", "uri", "uuid", "txt", "pwd",
-              "multi_s", "multi_n", "obj_open", "obj_props", "obj_closed", "obj_multi", "choice", "len"]
+    fields = [
+        "s",
+        "n",
+        "i",
+        "b",
+        "dt",
+        "dtf",
+        "d",
+        "email",
+        "uri",
+        "uuid",
+        "txt",
+        "pwd",
+        "multi_s",
+        "multi_n",
+        "obj_open",
+        "obj_props",
+        "obj_closed",
+        "obj_multi",
+        "choice",
+        "len",
+    ]
     assert run(**dict.fromkeys(fields, "")) == {"req": "r"}
     assert run(**dict.fromkeys(fields, None)) == {"req": "r"}
 
@@ -67,7 +93,10 @@ def test_required_field_empty_is_missing(value: Any) -> None:
 
 def test_declared_properties_are_cleaned_by_type() -> None:
     # "" kept in a string property, dropped elsewhere; null dropped; undeclared keys stripped.
-    assert run(obj_props={"a": "", "n": "", "b": "", "x": "", "y": None}) == {"req": "r", "obj_props": {"a": ""}}
+    assert run(obj_props={"a": "", "n": "", "b": "", "x": "", "y": None}) == {
+        "req": "r",
+        "obj_props": {"a": ""},
+    }
     assert run(obj_props={"a": None, "n": None, "b": None}) == {"req": "r", "obj_props": {}}
 
 
@@ -78,18 +107,29 @@ def test_open_object_is_kept_as_is_at_any_depth() -> None:
 
 def test_multiple_scalars_lose_null_items_and_non_string_empty_items() -> None:
     assert run(multi_s=["a", "", None, "b"], multi_n=[1, "", None, 2, "3"]) == {
-        "req": "r", "multi_s": ["a", "", "b"], "multi_n": [1, 2, 3]}
+        "req": "r",
+        "multi_s": ["a", "", "b"],
+        "multi_n": [1, 2, 3],
+    }
 
 
 def test_multiple_objects_items_are_not_cleaned_but_coerced() -> None:
-    assert run(obj_multi=[None, {"a": None, "n": None}]) == {"req": "r", "obj_multi": [{"a": "", "n": 0}]}
+    assert run(obj_multi=[None, {"a": None, "n": None}]) == {
+        "req": "r",
+        "obj_multi": [{"a": "", "n": 0}],
+    }
     assert error(obj_multi=[{"a": "", "n": ""}]) == "N must be a number but it was a string."
-    assert run(obj_multi=[{"a": "", "n": "5", "zz": 1}]) == {"req": "r", "obj_multi": [{"a": "", "n": 5}]}
+    assert run(obj_multi=[{"a": "", "n": "5", "zz": 1}]) == {
+        "req": "r",
+        "obj_multi": [{"a": "", "n": 5}],
+    }
 
 
 def test_additional_properties_true_keeps_undeclared_untouched() -> None:
     assert run(obj_addl_true={"a": 5, "n": "", "zzz": 1, "nul": None, "emp": ""}) == {
-        "req": "r", "obj_addl_true": {"a": "5", "zzz": 1, "nul": None, "emp": ""}}
+        "req": "r",
+        "obj_addl_true": {"a": "5", "zzz": 1, "nul": None, "emp": ""},
+    }
 
 
 def test_empty_object_stays() -> None:
@@ -102,7 +142,10 @@ def test_empty_object_stays() -> None:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"s": 12.5, "txt": 0, "pwd": -1, "len": 123}, {"s": "12.5", "txt": "0", "pwd": "-1", "len": "123"}),
+        (
+            {"s": 12.5, "txt": 0, "pwd": -1, "len": 123},
+            {"s": "12.5", "txt": "0", "pwd": "-1", "len": "123"},
+        ),
         ({"s": True, "txt": False}, {"s": "true", "txt": "false"}),
         ({"n": "3.25", "i": "42"}, {"n": 3.25, "i": 42}),
         ({"n": "1e3"}, {"n": 1000}),
@@ -115,13 +158,18 @@ def test_empty_object_stays() -> None:
         ({"s": ["only"], "n": ["8"]}, {"s": "only", "n": 8}),
         ({"dt": 1709634030}, {"dt": 1709634030}),
         ({"dt": "2024-03-05"}, {"dt": "2024-03-05"}),
-        ({"obj_props": {"a": 5, "n": "6", "b": "true"}}, {"obj_props": {"a": "5", "n": 6, "b": True}}),
+        (
+            {"obj_props": {"a": 5, "n": "6", "b": "true"}},
+            {"obj_props": {"a": "5", "n": 6, "b": True}},
+        ),
     ],
 )
 def test_coercion(fields: dict[str, Any], expected: dict[str, Any]) -> None:
     result = run(**fields)
     assert result == {"req": "r", **expected}
-    assert {k: type(v) for k, v in result.items()} == {k: type(v) for k, v in {"req": "r", **expected}.items()}
+    assert {k: type(v) for k, v in result.items()} == {
+        k: type(v) for k, v in {"req": "r", **expected}.items()
+    }
 
 
 @pytest.mark.parametrize(
@@ -159,14 +207,17 @@ def test_errors_required_first_then_field_order() -> None:
         process({"choice": "blue", "n": "x", "b": "maybe"}, probe_schema())
     assert caught.value.message == (
         "The root value is missing the required field 'req'. N must be a number but it was a string. "
-        "B must be a boolean but it was a string. Choice must be one of: \"red\" or \"green\"."
+        'B must be a boolean but it was a string. Choice must be one of: "red" or "green".'
     )
     assert [f for f, _ in caught.value.errors] == ["/req", "/n", "/b", "/choice"]
     assert caught.value.field == "/req"
 
 
 def test_choices_wording_for_three_values() -> None:
-    schema = {"type": "object", "properties": {"c": {"title": "colour", "type": "string", "enum": ["a", "b", "c"]}}}
+    schema = {
+        "type": "object",
+        "properties": {"c": {"title": "colour", "type": "string", "enum": ["a", "b", "c"]}},
+    }
     with pytest.raises(PayloadValidationError) as caught:
         process({"c": "z"}, schema)
     assert caught.value.message == 'Colour must be one of: "a", "b", or "c".'
@@ -174,17 +225,58 @@ def test_choices_wording_for_three_values() -> None:
 
 # --- formats -----------------------------------------------------------------------------------
 
-DATE_TIME_OK = ["2024-03-05T10:20:30Z", "2024-03-05T10:20:30.123456789Z", "2024-03-05t10:20:30z",
-                "2024-03-05 10:20:30", "2024-03-05T10:20:30", "2024-03-05T10:20:30+0200",
-                "2024-03-05T10:20:30+02", "2024-03-05T10:20:30+02:00"]
-DATE_TIME_BAD = ["2024-03-05T10:20", "2024-03-05T25:00:00Z", "2024-02-30T10:00:00Z", "2024-03-05",
-                 "March 5, 2024", "1709634030", " ", "2024-03-05T10:20:30.Z", "yesterday"]
-DATE_LIKE_OK = ["2024-03-05T10:20:30Z", "2024-03-05t10:20:30z", "2024-03-05 10:20:30", "2024-03-05T10:20",
-                "2024-03-05T10:20:30+0200", "2024-02-30T10:00:00Z", "2024-03-05", "March 5, 2024",
-                "1709634030", "1709634030123", "5 March 2024 10:20 pm", "Tue Mar 05 2024 10:20:30 GMT+0200 (CEST)",
-                "2024/03/05", "3/5/2024", "-1"]
-DATE_LIKE_BAD = ["2024-03-05T10:20:30+02", "2024-03-05T25:00:00Z", "March", "yesterday", "true", " ",
-                 "2024-03-05T10:20:30.Z", "NaN", "Infinity", "1e21", "13/45/2024", "10:20"]
+DATE_TIME_OK = [
+    "2024-03-05T10:20:30Z",
+    "2024-03-05T10:20:30.123456789Z",
+    "2024-03-05t10:20:30z",
+    "2024-03-05 10:20:30",
+    "2024-03-05T10:20:30",
+    "2024-03-05T10:20:30+0200",
+    "2024-03-05T10:20:30+02",
+    "2024-03-05T10:20:30+02:00",
+]
+DATE_TIME_BAD = [
+    "2024-03-05T10:20",
+    "2024-03-05T25:00:00Z",
+    "2024-02-30T10:00:00Z",
+    "2024-03-05",
+    "March 5, 2024",
+    "1709634030",
+    " ",
+    "2024-03-05T10:20:30.Z",
+    "yesterday",
+]
+DATE_LIKE_OK = [
+    "2024-03-05T10:20:30Z",
+    "2024-03-05t10:20:30z",
+    "2024-03-05 10:20:30",
+    "2024-03-05T10:20",
+    "2024-03-05T10:20:30+0200",
+    "2024-02-30T10:00:00Z",
+    "2024-03-05",
+    "March 5, 2024",
+    "1709634030",
+    "1709634030123",
+    "5 March 2024 10:20 pm",
+    "Tue Mar 05 2024 10:20:30 GMT+0200 (CEST)",
+    "2024/03/05",
+    "3/5/2024",
+    "-1",
+]
+DATE_LIKE_BAD = [
+    "2024-03-05T10:20:30+02",
+    "2024-03-05T25:00:00Z",
+    "March",
+    "yesterday",
+    "true",
+    " ",
+    "2024-03-05T10:20:30.Z",
+    "NaN",
+    "Infinity",
+    "1e21",
+    "13/45/2024",
+    "10:20",
+]
 
 
 @pytest.mark.parametrize("text", DATE_TIME_OK)
@@ -209,16 +301,29 @@ def test_date_like_rejects(text: str) -> None:
     assert error(dt=text) == "Dt must be a valid date-like string but it was not."
 
 
-@given(st.integers(min_value=-(10**12), max_value=10**12) | st.floats(allow_nan=False, allow_infinity=False))
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
 def test_datetime_numbers_always_pass_unchanged(value: float) -> None:
     assert run(dt=value)["dt"] == value
 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0, "0"), (-0.0, "0"), (12.5, "12.5"), (1e21, "1e+21"), (1e16, "10000000000000000"),
-     (1e-7, "1e-7"), (0.000001, "0.000001"), (123e-20, "1.23e-18"), (0.1 + 0.2, "0.30000000000000004"),
-     (float("inf"), "Infinity"), (2.0, "2")],
+    [
+        (0, "0"),
+        (-0.0, "0"),
+        (12.5, "12.5"),
+        (1e21, "1e+21"),
+        (1e16, "10000000000000000"),
+        (1e-7, "1e-7"),
+        (0.000001, "0.000001"),
+        (123e-20, "1.23e-18"),
+        (0.1 + 0.2, "0.30000000000000004"),
+        (float("inf"), "Infinity"),
+        (2.0, "2"),
+    ],
 )
 def test_js_string(value: float, text: str) -> None:
     assert p.js_string(value) == text
@@ -229,15 +334,40 @@ def test_js_string(value: float, text: str) -> None:
 # scalar field is never given a one-item array: AJV unwraps it *after* empty values were removed,
 # so `[""]` would end as "" at the top level (in Segment too) and the first property would not hold.
 
-JSON_SCALARS = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(-1e6, 1e6) | st.text(max_size=6) \
-    | st.sampled_from(["", "0", "1", "true", "false", "2024-03-05T10:20:30Z", "a@b.co", "red", "abc"])
-JSON = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-    st.sampled_from(["a", "n", "b", "x", "zz"]), inner, max_size=4), max_leaves=8)
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(-1e6, 1e6)
+    | st.text(max_size=6)
+    | st.sampled_from(
+        ["", "0", "1", "true", "false", "2024-03-05T10:20:30Z", "a@b.co", "red", "abc"]
+    )
+)
+JSON = st.recursive(
+    JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "n", "b", "x", "zz"]), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
 FIELDS = list(probe_schema()["properties"])
 EMPTY = st.sampled_from(["", None])
-TEXT = st.text(max_size=5) | st.integers(-99, 99) | st.floats(-1e3, 1e3, allow_nan=False) | st.booleans() | EMPTY
-NUMBER = st.integers(-99, 99) | st.floats(-1e3, 1e3, allow_nan=False) | st.sampled_from(["5", "-2.5", "1e3"]) \
-    | st.booleans() | EMPTY
+TEXT = (
+    st.text(max_size=5)
+    | st.integers(-99, 99)
+    | st.floats(-1e3, 1e3, allow_nan=False)
+    | st.booleans()
+    | EMPTY
+)
+NUMBER = (
+    st.integers(-99, 99)
+    | st.floats(-1e3, 1e3, allow_nan=False)
+    | st.sampled_from(["5", "-2.5", "1e3"])
+    | st.booleans()
+    | EMPTY
+)
 BOOLEAN = st.booleans() | st.sampled_from(["true", "false", 0, 1]) | EMPTY
 
 
@@ -247,10 +377,15 @@ def _object(**props: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]
 
 # Values of every kind Segment accepts for each probe field (valid after coercion), with "" and null.
 FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "s": TEXT, "txt": TEXT, "pwd": TEXT, "n": NUMBER,
+    "s": TEXT,
+    "txt": TEXT,
+    "pwd": TEXT,
+    "n": NUMBER,
     "i": st.integers(-99, 99) | st.sampled_from(["42", True]) | EMPTY,
     "b": BOOLEAN,
-    "dt": st.integers(-(10**12), 10**12) | st.sampled_from(["2024-03-05", "March 5, 2024", "1709634030"]) | EMPTY,
+    "dt": st.integers(-(10**12), 10**12)
+    | st.sampled_from(["2024-03-05", "March 5, 2024", "1709634030"])
+    | EMPTY,
     "dtf": st.sampled_from(["2024-03-05T10:20:30Z", "2024-03-05 10:20:30+02:00"]) | EMPTY,
     "d": st.sampled_from(["2024-01-01"]) | EMPTY,
     "email": st.sampled_from(["a@b.co"]) | EMPTY,
@@ -262,16 +397,34 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "obj_props": _object(a=TEXT, n=NUMBER, b=BOOLEAN) | EMPTY,
     "obj_closed": _object(a=TEXT, n=NUMBER) | EMPTY,
     "obj_addl_true": _object(a=TEXT, n=NUMBER) | EMPTY,
-    "obj_multi": st.lists(st.none() | st.fixed_dictionaries({}, optional={
-        "a": st.text(max_size=3) | st.none(), "n": st.integers() | st.none(), "x": JSON}), max_size=3) | EMPTY,
-    "s_null": TEXT, "n_null": NUMBER,
+    "obj_multi": st.lists(
+        st.none()
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "a": st.text(max_size=3) | st.none(),
+                "n": st.integers() | st.none(),
+                "x": JSON,
+            },
+        ),
+        max_size=3,
+    )
+    | EMPTY,
+    "s_null": TEXT,
+    "n_null": NUMBER,
     "choice": st.sampled_from(["red", "green"]) | EMPTY,
     "len": st.sampled_from(["ab", "abcde", 123]) | EMPTY,
     "req": st.sampled_from(["r", 7]),
 }
 assert set(FIELD_VALUES) == set(FIELDS)
-PAYLOADS = st.fixed_dictionaries({"req": FIELD_VALUES["req"]}, optional={
-    **{k: v for k, v in FIELD_VALUES.items() if k != "req"}, "undeclared": JSON, "type": JSON})
+PAYLOADS = st.fixed_dictionaries(
+    {"req": FIELD_VALUES["req"]},
+    optional={
+        **{k: v for k, v in FIELD_VALUES.items() if k != "req"},
+        "undeclared": JSON,
+        "type": JSON,
+    },
+)
 ANY_PAYLOADS = st.dictionaries(st.sampled_from([*FIELDS, "undeclared", "type"]), JSON, max_size=8)
 
 
@@ -302,12 +455,32 @@ def test_processing_is_idempotent(payload: dict[str, Any]) -> None:
 @settings(max_examples=200)
 @given(st.permutations(FIELDS))
 def test_key_order_follows_the_mapping(order: list[str]) -> None:
-    valid = {"s": "x", "n": 1, "i": 2, "b": True, "dt": 0, "dtf": "2024-03-05T10:20:30Z", "d": "2024-01-01",
-             "email": "a@b.co", "uri": "https://x.y/", "uuid": "123e4567-e89b-12d3-a456-426614174000",
-             "txt": "t", "pwd": "p", "multi_s": ["a"], "multi_n": [1], "obj_open": {"z": 1, "a": 2},
-             "obj_props": {"b": True, "a": "x"}, "obj_closed": {"n": 1, "a": "y"}, "obj_addl_true": {"q": 1},
-             "obj_multi": [{"n": 1, "a": "z"}], "s_null": None, "n_null": None, "choice": "red", "len": "abc",
-             "req": "r"}
+    valid = {
+        "s": "x",
+        "n": 1,
+        "i": 2,
+        "b": True,
+        "dt": 0,
+        "dtf": "2024-03-05T10:20:30Z",
+        "d": "2024-01-01",
+        "email": "a@b.co",
+        "uri": "https://x.y/",
+        "uuid": "123e4567-e89b-12d3-a456-426614174000",
+        "txt": "t",
+        "pwd": "p",
+        "multi_s": ["a"],
+        "multi_n": [1],
+        "obj_open": {"z": 1, "a": 2},
+        "obj_props": {"b": True, "a": "x"},
+        "obj_closed": {"n": 1, "a": "y"},
+        "obj_addl_true": {"q": 1},
+        "obj_multi": [{"n": 1, "a": "z"}],
+        "s_null": None,
+        "n_null": None,
+        "choice": "red",
+        "len": "abc",
+        "req": "r",
+    }
     mapped = {key: valid[key] for key in order}
     result = process(mapped, probe_schema())
     assert list(result) == order

@@ -67,8 +67,14 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     from actionspec.config import Config
 
     out = tmp_path_factory.mktemp("probe_out")
-    config = Config(root=ROOT, specs=PROBE_SPECS, output=out, package="probe_pkg",
-                    distribution="probe_pkg", version="0.0.0")
+    config = Config(
+        root=ROOT,
+        specs=PROBE_SPECS,
+        output=out,
+        package="probe_pkg",
+        distribution="probe_pkg",
+        version="0.0.0",
+    )
     files = generate.render_files(config, generate.load_specs(config))
     generate.write(out, files, generate.plan(out, files))
     added = [str(ROOT / "generated"), str(out)]

@@ -25,7 +25,9 @@ def _progress(quiet: bool):  # type: ignore[no-untyped-def]
 def cmd_validate(args: argparse.Namespace, cfg: config_module.Config) -> int:
     destinations = pipeline.load_specs(cfg, _progress(args.quiet))
     for dest in destinations:
-        print(f"ok  {dest.source}: {dest.name} ({len(dest.actions)} actions, {len(dest.presets)} presets)")
+        print(
+            f"ok  {dest.source}: {dest.name} ({len(dest.actions)} actions, {len(dest.presets)} presets)"
+        )
     return 0
 
 
@@ -48,12 +50,14 @@ def cmd_generate(args: argparse.Namespace, cfg: config_module.Config) -> int:
     for change in changes:
         print(f"  {change.kind:8} {shown}/{change.path}")
     elapsed = time.perf_counter() - started
-    print(f"{len(changes)} file(s) written, {len(files) - len(changes)} unchanged, "
-          f"{len(destinations)} specs, {elapsed:.1f}s")
+    print(
+        f"{len(changes)} file(s) written, {len(files) - len(changes)} unchanged, "
+        f"{len(destinations)} specs, {elapsed:.1f}s"
+    )
     return 0
 
 
-SCAFFOLD = '''\
+SCAFFOLD = """\
 # {name}: an actionspec destination spec. Every key is documented in docs/spec-reference.md.
 # Check it with `actionspec validate`, then generate the package with `actionspec generate`.
 spec_version: 1
@@ -125,7 +129,7 @@ examples:
     event: {{type: track, userId: u1}}
     settings: {{api_key: k}}
     error: {{type: PayloadValidationError, field: /event}}
-'''
+"""
 
 
 def cmd_new(args: argparse.Namespace, cfg: config_module.Config) -> int:
@@ -148,9 +152,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--package", help="import name of the generated package")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("validate", help="check every spec; report all problems with file:line:column")
+    commands.add_parser(
+        "validate", help="check every spec; report all problems with file:line:column"
+    )
     gen = commands.add_parser("generate", help="generate the package from the specs")
-    gen.add_argument("--check", action="store_true", help="change nothing; exit 1 naming stale files")
+    gen.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 naming stale files"
+    )
     new = commands.add_parser("new", help="scaffold a commented spec")
     new.add_argument("name", help="destination name, e.g. 'Acme CRM'")
     args = parser.parse_args(argv)
@@ -163,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(diagnostic, file=sys.stderr)
         print(f"{len(exc.diagnostics)} problem(s) found", file=sys.stderr)
         return 1
+    except pipeline.GenerationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

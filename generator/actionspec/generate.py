@@ -19,6 +19,12 @@ from actionspec.spec.validate import validate_document
 from actionspec.targets import code, docs, jsonschema, models, openapi, package
 
 Progress = Callable[[str], None]
+
+
+class GenerationError(Exception):
+    """Generated files could not be produced (not a problem of the specs)."""
+
+
 _IGNORED_PARTS = {"__pycache__", ".mypy_cache", ".ruff_cache", "dist", "build", ".pytest_cache"}
 
 
@@ -39,8 +45,11 @@ def load_specs(config: Config, progress: Progress | None = None) -> list[ir.Dest
     destinations: list[ir.Destination] = []
     files = spec_files(config)
     if not files:
-        problems.add(Location(_display(config.specs, config)), "no spec files (*.yaml) found",
-                     "create one with `actionspec new NAME`")
+        problems.add(
+            Location(_display(config.specs, config)),
+            "no spec files (*.yaml) found",
+            "create one with `actionspec new NAME`",
+        )
     for path in files:
         shown = _display(path, config)
         if progress:
@@ -56,15 +65,20 @@ def load_specs(config: Config, progress: Progress | None = None) -> list[ir.Dest
     for dest in destinations:
         for name in (dest.slug, dest.module):
             if name in seen and seen[name] != dest.source:
-                problems.add(Location(dest.source), f"slug '{dest.slug}' clashes with {seen[name]}",
-                             "every destination needs its own slug")
+                problems.add(
+                    Location(dest.source),
+                    f"slug '{dest.slug}' clashes with {seen[name]}",
+                    "every destination needs its own slug",
+                )
             seen[name] = dest.source
     if problems:
         raise SpecError(problems.sorted())
     return destinations
 
 
-def render_files(config: Config, destinations: list[ir.Destination], progress: Progress | None = None) -> dict[str, str]:
+def render_files(
+    config: Config, destinations: list[ir.Destination], progress: Progress | None = None
+) -> dict[str, str]:
     """Every generated file, relative to the output folder, formatted."""
     pkg = config.package
     files: dict[str, str] = {}
@@ -92,8 +106,18 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
             target.write_text(text, "utf-8")
         ruff = [sys.executable, "-m", "ruff"]
         env = {**os.environ, "RUFF_NO_CACHE": "true"}
-        for command in (["check", "--fix-only", "--quiet", "--exit-zero", "."], ["format", "--quiet", "."]):
-            subprocess.run([*ruff, *command], cwd=folder, check=True, env=env)
+        for command in (
+            ["check", "--fix-only", "--quiet", "--exit-zero", "."],
+            ["format", "--quiet", "."],
+        ):
+            result = subprocess.run(
+                [*ruff, *command], cwd=folder, env=env, capture_output=True, text=True
+            )
+            if result.returncode != 0:
+                raise GenerationError(
+                    f"`ruff {command[0]}` failed on the generated code; this is a bug in actionspec "
+                    f"(a spec value that a template does not escape?):\n{result.stderr.strip()}"
+                )
         return {**files, **{name: (folder / name).read_text("utf-8") for name in python}}
 
 
@@ -109,7 +133,11 @@ def _existing_files(output: Path) -> set[str]:
     found = set()
     for path in output.rglob("*"):
         relative = path.relative_to(output)
-        if path.is_file() and not (_IGNORED_PARTS & set(relative.parts)) and not relative.parts[0].endswith(".egg-info"):
+        if (
+            path.is_file()
+            and not (_IGNORED_PARTS & set(relative.parts))
+            and not relative.parts[0].endswith(".egg-info")
+        ):
             found.add(relative.as_posix())
     return found
 

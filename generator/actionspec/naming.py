@@ -37,15 +37,20 @@ def pascal(name: str) -> str:
 
 
 class UniqueNames:
-    """Hands out names, suffixing `_2`, `_3`... when two spec names make the same identifier."""
+    """Hands out names, suffixing `_2`, `_3`... when two spec names make the same identifier.
+
+    PascalCase names (class names) get `2`, `3`... instead: a class name keeps no underscore,
+    which is also how datamodel-code-generator names the model classes it writes.
+    """
 
     def __init__(self, taken: set[str] | None = None) -> None:
         self._taken = set(taken or ())
 
     def claim(self, candidate: str) -> str:
+        separator = "" if candidate[:1].isupper() and "_" not in candidate else "_"
         name, n = candidate, 1
         while name in self._taken:
             n += 1
-            name = f"{candidate}_{n}"
+            name = f"{candidate}{separator}{n}"
         self._taken.add(name)
         return name

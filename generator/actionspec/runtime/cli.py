@@ -83,7 +83,9 @@ def preview(
         try:
             event = json.loads(line)
         except ValueError as exc:
-            result = {"error": {"type": "InvalidJSON", "message": f"line {number}: {exc}", "field": None}}
+            result = {
+                "error": {"type": "InvalidJSON", "message": f"line {number}: {exc}", "field": None}
+            }
         else:
             result = preview_one(dest, event, settings, action, reveal)
         failures += "error" in result
@@ -96,7 +98,9 @@ def _load_settings(path: str) -> dict[str, Any]:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
     except OSError as exc:
-        raise SettingsError(f"cannot read settings file {path}: {exc.strerror}", "settings") from None
+        raise SettingsError(
+            f"cannot read settings file {path}: {exc.strerror}", "settings"
+        ) from None
     except ValueError as exc:
         raise SettingsError(f"settings file {path} is not valid JSON: {exc}", "settings") from None
     if not isinstance(data, dict):
@@ -104,16 +108,28 @@ def _load_settings(path: str) -> dict[str, Any]:
     return data
 
 
-def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
     package = _package()
-    parser = argparse.ArgumentParser(prog=f"python -m {package.__name__}", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {package.__name__}", description=__doc__.split("\n\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the destinations and their actions")
-    preview_parser = commands.add_parser("preview", help="show the requests for events read from stdin")
+    preview_parser = commands.add_parser(
+        "preview", help="show the requests for events read from stdin"
+    )
     preview_parser.add_argument("slug", help="destination slug, e.g. clay")
-    preview_parser.add_argument("--action", help="run this action instead of routing through the presets")
-    preview_parser.add_argument("--settings", required=True, help="JSON file with the destination settings")
-    preview_parser.add_argument("--reveal-secrets", action="store_true", help="show password settings")
+    preview_parser.add_argument(
+        "--action", help="run this action instead of routing through the presets"
+    )
+    preview_parser.add_argument(
+        "--settings", required=True, help="JSON file with the destination settings"
+    )
+    preview_parser.add_argument(
+        "--reveal-secrets", action="store_true", help="show password settings"
+    )
     args = parser.parse_args(argv)
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -130,7 +146,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         try:
             settings = dest.validate_settings(raw_settings)
         except SettingsError as exc:
-            raise SettingsError(f"invalid settings in {args.settings}: {exc.message}", exc.field) from None
+            raise SettingsError(
+                f"invalid settings in {args.settings}: {exc.message}", exc.field
+            ) from None
     except DestinationError as exc:
         sys.stderr.write(f"error: {getattr(exc, 'message', exc)}\n")
         return 2

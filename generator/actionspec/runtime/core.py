@@ -139,7 +139,9 @@ class Setting:
             )
             raise SettingsError(f"setting '{self.key}' must be {kind}{shown}", self.key)
         if self.type == "uri" and "://" not in value:
-            raise SettingsError(f"setting '{self.key}' must be a URL like https://...{shown}", self.key)
+            raise SettingsError(
+                f"setting '{self.key}' must be a URL like https://...{shown}", self.key
+            )
         if self.choices and value not in self.choices:
             allowed = ", ".join(repr(c) for c in self.choices)
             raise SettingsError(f"setting '{self.key}' must be one of {allowed}{shown}", self.key)
@@ -178,7 +180,9 @@ class Action:
     model: type[Any] | None = None
     destination: Destination | None = field(default=None, repr=False)
 
-    def payload(self, event: Mapping[str, Any], mapping: Callable[[Mapping[str, Any]], Any] | None = None) -> dict[str, Any]:
+    def payload(
+        self, event: Mapping[str, Any], mapping: Callable[[Mapping[str, Any]], Any] | None = None
+    ) -> dict[str, Any]:
         """The validated payload for `event`, or PayloadValidationError naming the field."""
         if not isinstance(event, Mapping):
             raise PayloadValidationError("The event must be a JSON object.", "")
@@ -255,7 +259,8 @@ class Destination:
                 if setting.required:
                     # Segment's message (its settings schema is validated by AJV).
                     raise SettingsError(
-                        f"The root value is missing the required field '{setting.key}'.", setting.key
+                        f"The root value is missing the required field '{setting.key}'.",
+                        setting.key,
                     )
                 if setting.has_default:
                     result[setting.key] = setting.default
@@ -271,7 +276,9 @@ class Destination:
     def masked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """`settings` with the value of every password setting replaced by `***`."""
         secret = {s.key for s in self.settings if s.secret}
-        return {k: (MASK if k in secret and v not in (None, "") else v) for k, v in settings.items()}
+        return {
+            k: (MASK if k in secret and v not in (None, "") else v) for k, v in settings.items()
+        }
 
     def build_request(
         self,
@@ -319,5 +326,7 @@ class Destination:
             if preset.matches(event):
                 action = self.actions[preset.action]
                 payload = action.payload(event, preset.mapping)
-                requests.append(self.build_request(action.key, action.request, payload, checked, event))
+                requests.append(
+                    self.build_request(action.key, action.request, payload, checked, event)
+                )
         return requests

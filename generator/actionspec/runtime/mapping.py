@@ -39,8 +39,10 @@ _PATH_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
 def parse_path(path: str) -> tuple[str | int, ...]:
     """`$.context.page.url` -> ("context", "page", "url"); `a[0].b` -> ("a", 0, "b")."""
     text = path.strip()
+    offset = len(path) - len(path.lstrip())  # errors count characters of the path as written
     if text.startswith("$."):
         text = text[2:]
+        offset += 2
     elif text == "$":
         return ()
     parts: list[str | int] = []
@@ -48,7 +50,7 @@ def parse_path(path: str) -> tuple[str | int, ...]:
     while position < len(text):
         match = _PATH_PART.match(text, position)
         if match is None or match.end() == position:
-            raise ValueError(f"invalid path {path!r} at character {position + 1}")
+            raise ValueError(f"invalid path {path!r} at character {position + offset + 1}")
         index, name = match.groups()
         parts.append(int(index) if index is not None else name)
         position = match.end()

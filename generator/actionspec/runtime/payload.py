@@ -22,7 +22,9 @@ Schema = dict[str, Any]
 class PayloadValidationError(ValueError):
     """A payload does not match its action's fields; `.field` is a JSON pointer like `/ip`."""
 
-    def __init__(self, message: str, field: str | None = None, errors: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, errors: list[tuple[str, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
@@ -91,7 +93,9 @@ def _js_type(value: Any) -> str:
 def _is_type(value: Any, kind: str) -> bool:
     actual = _js_type(value)
     if kind == "integer":
-        return actual == "number" and (isinstance(value, int) or (math.isfinite(value) and value.is_integer()))
+        return actual == "number" and (
+            isinstance(value, int) or (math.isfinite(value) and value.is_integer())
+        )
     return actual == kind
 
 
@@ -176,10 +180,16 @@ _FORMAT_NAMES: Final = {
     "regex": "regular expression",
     "date-like": "date-like",
 }
-_EMAIL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
-                    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", re.I)
-_HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-                       r"(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?$", re.I)
+_EMAIL = re.compile(
+    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
+    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+    re.I,
+)
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    r"(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?$",
+    re.I,
+)
 # ajv-formats' date-time: the time zone is optional; the calendar date must exist.
 _DATE_TIME = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[t\s](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)?$", re.I
@@ -195,7 +205,9 @@ def _check_format(value: Any, fmt: str) -> bool:
     checks: dict[str, Callable[[str], bool]] = {
         "date-time": _is_date_time,
         "date": lambda v: bool(re.fullmatch(r"\d{4}-\d\d-\d\d", v)) and _real_date(v[:10]),
-        "time": lambda v: bool(re.fullmatch(r"\d\d:\d\d:\d\d(?:\.\d+)?(?:z|[+-]\d\d:?\d\d)?", v, re.I)),
+        "time": lambda v: bool(
+            re.fullmatch(r"\d\d:\d\d:\d\d(?:\.\d+)?(?:z|[+-]\d\d:?\d\d)?", v, re.I)
+        ),
         "email": lambda v: bool(_EMAIL.match(v)),
         "uri": lambda v: bool(_URI.match(v)),
         "uuid": _is_uuid,
@@ -248,8 +260,23 @@ def is_date_like(text: str) -> bool:
 
 
 _V8_TOKEN = re.compile(r"(\d+)|([^\W\d_]+)|(\s+)|(.)", re.S)
-_MONTHS: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_ZONES: Final = frozenset({"ut", "utc", "gmt", "z", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt"})
+_MONTHS: Final = (
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+)
+_ZONES: Final = frozenset(
+    {"ut", "utc", "gmt", "z", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt"}
+)
 _NONE: Final = -1
 
 
@@ -289,7 +316,10 @@ class _Token:
 class _Scanner:
     def __init__(self, text: str) -> None:
         self.tokens = [
-            _Token("num" if m.group(1) else "word" if m.group(2) else "space" if m.group(3) else "sym", m.group(0))
+            _Token(
+                "num" if m.group(1) else "word" if m.group(2) else "space" if m.group(3) else "sym",
+                m.group(0),
+            )
             for m in _V8_TOKEN.finditer(text)
         ]
         self.tokens.append(_Token("end", ""))
@@ -331,7 +361,11 @@ def v8_date_parses(text: str) -> bool:
     token: _Token | None = None
     if scanner.peek().is_fixed(4):
         day.append(scanner.next().number)
-    elif scanner.peek().kind == "sym" and scanner.peek().text in "+-" and scanner.tokens[scanner.position + 1].is_fixed(6):
+    elif (
+        scanner.peek().kind == "sym"
+        and scanner.peek().text in "+-"
+        and scanner.tokens[scanner.position + 1].is_fixed(6)
+    ):
         scanner.next()
         day.append(scanner.next().number)
     else:
@@ -356,7 +390,11 @@ def v8_date_parses(text: str) -> bool:
             if not scanner.peek().is_fixed(2) or not 0 <= scanner.peek().number <= 24:
                 return False
             hour = scanner.next().number
-            if not scanner.skip(":") or not scanner.peek().is_fixed(2) or scanner.peek().number > 59:
+            if (
+                not scanner.skip(":")
+                or not scanner.peek().is_fixed(2)
+                or scanner.peek().number > 59
+            ):
                 return False
             rest = [scanner.next().number]
             if scanner.skip(":"):
@@ -382,7 +420,11 @@ def v8_date_parses(text: str) -> bool:
                     if not scanner.peek().is_fixed(2) or scanner.peek().number > 23:
                         return False
                     scanner.next()
-                    if not scanner.skip(":") or not scanner.peek().is_fixed(2) or scanner.peek().number > 59:
+                    if (
+                        not scanner.skip(":")
+                        or not scanner.peek().is_fixed(2)
+                        or scanner.peek().number > 59
+                    ):
                         return False
                     scanner.next()
             return scanner.peek().kind == "end"
@@ -418,8 +460,11 @@ def v8_date_parses(text: str) -> bool:
                 time.append(n)
                 time += [0] * (4 - len(time))
                 peek = scanner.peek()
-                if not (peek.kind in ("end", "space") or (peek.kind == "word" and peek.text.lower() == "z")
-                        or (peek.kind == "sym" and peek.text in "+-")):
+                if not (
+                    peek.kind in ("end", "space")
+                    or (peek.kind == "word" and peek.text.lower() == "z")
+                    or (peek.kind == "sym" and peek.text in "+-")
+                ):
                     return False
             else:
                 if len(day) >= 3:
@@ -465,7 +510,11 @@ def v8_date_parses(text: str) -> bool:
 
 
 def _time_expecting(time: list[int], n: int) -> bool:
-    return (len(time) == 1 and n <= 59) or (len(time) == 2 and n <= 59) or (len(time) == 3 and n <= 999)
+    return (
+        (len(time) == 1 and n <= 59)
+        or (len(time) == 2 and n <= 59)
+        or (len(time) == 3 and n <= 999)
+    )
 
 
 def _day_valid(day: list[int], named_month: int, iso: bool) -> bool:
@@ -540,7 +589,10 @@ def _name(schema: Schema, pointer: str) -> str:
 
 
 def _type_words(kinds: list[str]) -> str:
-    words = [{"object": "an object", "array": "an array", "integer": "an integer"}.get(k, f"a {k}") for k in kinds]
+    words = [
+        {"object": "an object", "array": "an array", "integer": "an integer"}.get(k, f"a {k}")
+        for k in kinds
+    ]
     return _or_list(words)
 
 
@@ -588,7 +640,9 @@ def check(value: Any, schema: Schema, pointer: str, errors: list[tuple[str, str]
                 if coerced is not _FAIL:
                     break
         if coerced is _FAIL:
-            errors.append((pointer, f"{name} must be {_type_words(kinds)} but it was {_actual_words(value)}."))
+            errors.append(
+                (pointer, f"{name} must be {_type_words(kinds)} but it was {_actual_words(value)}.")
+            )
             return value
         value = coerced
     if "enum" in schema and value not in schema["enum"]:
@@ -596,34 +650,62 @@ def check(value: Any, schema: Schema, pointer: str, errors: list[tuple[str, str]
         errors.append((pointer, f"{name} must be one of: {allowed}."))
     fmt = schema.get("format")
     if fmt and not _check_format(value, fmt):
-        errors.append((pointer, f"{name} must be a valid {_FORMAT_NAMES.get(fmt, fmt)} string but it was not."))
+        errors.append(
+            (
+                pointer,
+                f"{name} must be a valid {_FORMAT_NAMES.get(fmt, fmt)} string but it was not.",
+            )
+        )
     if isinstance(value, str):
         if "minLength" in schema and len(value) < schema["minLength"]:
-            errors.append((pointer, f"{name} must be {_plural(int(schema['minLength']), 'character')} or more "
-                                    f"but it was {_plural(len(value), 'character')}."))
+            errors.append(
+                (
+                    pointer,
+                    f"{name} must be {_plural(int(schema['minLength']), 'character')} or more "
+                    f"but it was {_plural(len(value), 'character')}.",
+                )
+            )
         if "maxLength" in schema and len(value) > schema["maxLength"]:
-            errors.append((pointer, f"{name} must be {_plural(int(schema['maxLength']), 'character')} or fewer "
-                                    f"but it was {_plural(len(value), 'character')}."))
+            errors.append(
+                (
+                    pointer,
+                    f"{name} must be {_plural(int(schema['maxLength']), 'character')} or fewer "
+                    f"but it was {_plural(len(value), 'character')}.",
+                )
+            )
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
-            errors.append((pointer, f"{name} must be equal to or greater than {js_string(schema['minimum'])}."))
+            errors.append(
+                (
+                    pointer,
+                    f"{name} must be equal to or greater than {js_string(schema['minimum'])}.",
+                )
+            )
         if "maximum" in schema and value > schema["maximum"]:
-            errors.append((pointer, f"{name} must be equal to or less than {js_string(schema['maximum'])}."))
+            errors.append(
+                (pointer, f"{name} must be equal to or less than {js_string(schema['maximum'])}.")
+            )
     if isinstance(value, dict) and "object" in kinds:
         value = _check_object(value, schema, pointer, errors)
     elif isinstance(value, list) and "items" in schema:
-        value = [check(item, schema["items"], f"{pointer}/{i}", errors) for i, item in enumerate(value)]
+        value = [
+            check(item, schema["items"], f"{pointer}/{i}", errors) for i, item in enumerate(value)
+        ]
     return value
 
 
-def _check_object(value: dict[str, Any], schema: Schema, pointer: str, errors: list[tuple[str, str]]) -> dict[str, Any]:
+def _check_object(
+    value: dict[str, Any], schema: Schema, pointer: str, errors: list[tuple[str, str]]
+) -> dict[str, Any]:
     properties: dict[str, Schema] = schema.get("properties", {})
     keep_extra = schema.get("additionalProperties", True) is not False
     owner = "The root value" if not pointer else _name(schema, pointer)
     # Missing required fields are reported first, as Segment does.
     for key in schema.get("required", ()):
         if key not in value:
-            errors.append((f"{pointer}/{_escape(key)}", f"{owner} is missing the required field '{key}'."))
+            errors.append(
+                (f"{pointer}/{_escape(key)}", f"{owner} is missing the required field '{key}'.")
+            )
     # The result keeps the payload's key order (the mapping's); errors follow the field order.
     result: dict[str, Any] = {}
     found: dict[str, list[tuple[str, str]]] = {}

@@ -68,12 +68,21 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = self._scalars.construct_object(key_node)
+                # Checked before constructing: SafeLoader cannot construct a bare `<<` key.
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     self.diagnostics.add(
-                        _loc(self.file, key_node), "YAML merge keys (<<) are not supported"
+                        _loc(self.file, key_node),
+                        "YAML merge keys (<<) are not supported",
+                        "repeat the keys, or reuse a whole value with an anchor (&name) and alias (*name)",
                     )
                     continue
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.diagnostics.add(
+                        _loc(self.file, key_node),
+                        "a mapping key must be a plain value, not a list or object",
+                    )
+                    continue
+                key = self._scalars.construct_object(key_node)
                 if not isinstance(key, str):
                     key = str(key)
                 if key in result:
@@ -97,6 +106,37 @@ class _Builder:
         return value
 
 
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem, with its context ("while parsing a flow sequence") and where that began."""
+    problem, context = exc.problem or "", exc.context or ""
+    if not problem:
+        return context or str(exc)
+    if not context:
+        return problem
+    if problem.startswith(
+        "but "
+    ):  # "expected a single document in the stream, but found another document"
+        return f"{context}, {problem}"
+    mark = exc.context_mark
+    started = ""
+    if (
+        mark is not None
+        and exc.problem_mark is not None
+        and (mark.line, mark.column) != (exc.problem_mark.line, exc.problem_mark.column)
+    ):
+        started = f" started at line {mark.line + 1}, column {mark.column + 1}"
+    return f"{problem} ({context}{started})"
+
+
+def _syntax_hint(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or ""
+    if "'\\t'" in problem:
+        return "indent with spaces: YAML does not allow tabs there"
+    if "another document" in problem:
+        return "one spec per file: remove the `---` and what follows, or move it to its own file"
+    return ""
+
+
 def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> LocatedDocument | None:
     """Parse one YAML document; syntax and duplicate-key problems go to `diagnostics`."""
     try:
@@ -104,7 +144,7 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> LocatedDocument
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        diagnostics.add(location, f"YAML syntax: {exc.problem or exc.context}")
+        diagnostics.add(location, f"YAML syntax: {_syntax_message(exc)}", _syntax_hint(exc))
         return None
     except yaml.YAMLError as exc:  # e.g. several documents in one file
         diagnostics.add(Location(file, 1, 1), f"YAML: {exc}")
@@ -117,7 +157,9 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> LocatedDocument
     return builder.doc
 
 
-def load_file(path: Path, diagnostics: Diagnostics, display: str | None = None) -> LocatedDocument | None:
+def load_file(
+    path: Path, diagnostics: Diagnostics, display: str | None = None
+) -> LocatedDocument | None:
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import re
 from importlib import resources
 from typing import Any
@@ -49,7 +50,21 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _schema_problem(error: jsonschema.ValidationError, doc: LocatedDocument, out: Diagnostics) -> None:
+_TYPE_NAMES = {
+    "object": "an object",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "number": "a number",
+    "null": "null",
+}
+_BOOLEAN_WORDS = {"yes", "no", "true", "false", "on", "off", "y", "n"}
+
+
+def _schema_problem(
+    error: jsonschema.ValidationError, doc: LocatedDocument, out: Diagnostics
+) -> None:
     path: PathKey = tuple(error.absolute_path)
     where = dotted(path)
     validator = error.validator
@@ -69,9 +84,25 @@ def _schema_problem(error: jsonschema.ValidationError, doc: LocatedDocument, out
         out.add(doc.locate(path), f"{where} is missing the required key '{name}'")
         return
     if validator == "type":
-        expected = schema["type"]
-        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
-        out.add(doc.locate(path), f"{where} must be {expected_text}, not {_kind(error.instance)}")
+        expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        expected_text = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        value = error.instance
+        shown = (
+            f" ({json.dumps(value, ensure_ascii=False)})"
+            if isinstance(value, str | int | float)
+            else ""
+        )
+        hint = ""
+        if expected == ["boolean"] and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
+            hint = "write true or false, without quotes"
+        elif isinstance(value, str) and set(expected) & {"integer", "number"}:
+            hint = "write the number without quotes"
+        out.add(
+            doc.locate(path), f"{where} must be {expected_text}, not {_kind(value)}{shown}", hint
+        )
+        return
+    if validator in ("minProperties", "minItems") and schema.get(validator) == 1:
+        out.add(doc.locate(path), f"{where} is empty; it needs at least one entry")
         return
     if validator in ("enum", "const"):
         allowed = schema.get("enum", [schema.get("const")])
@@ -89,8 +120,11 @@ def _schema_problem(error: jsonschema.ValidationError, doc: LocatedDocument, out
         _schema_problem(best, doc, out)
         return
     if validator == "pattern" and path == ("slug",):
-        out.add(doc.locate(path), f"slug {error.instance!r} is not allowed",
-                "use lower case letters, digits, '_' and '-', starting with a letter")
+        out.add(
+            doc.locate(path),
+            f"slug {error.instance!r} is not allowed",
+            "use lower case letters, digits, '_' and '-', starting with a letter",
+        )
         return
     out.add(doc.locate(path), f"{where}: {error.message}")
 
@@ -107,8 +141,11 @@ def _check_trigger(text: str, at: PathKey, doc: LocatedDocument, out: Diagnostic
     try:
         triggers.parse(text)
     except triggers.TriggerSyntaxError as exc:
-        out.add(doc.locate_in_string(at, exc.offset), f"{dotted(at)}: trigger syntax: {exc.message}",
-                'triggers look like: type = "track" and event = "Order Completed"')
+        out.add(
+            doc.locate_in_string(at, exc.offset),
+            f"{dotted(at)}: trigger syntax: {exc.message}",
+            'triggers look like: type = "track" and event = "Order Completed"',
+        )
 
 
 def _check_template(
@@ -124,14 +161,21 @@ def _check_template(
         root = parts[0] if parts else ""
         if root not in names:
             allowed = ", ".join(f"{{{{{r}.x}}}}" for r in names)
-            out.add(location, f"{dotted(at)}: template slot {slot.group(0)} is not allowed here",
-                    f"allowed here: {allowed}")
+            out.add(
+                location,
+                f"{dotted(at)}: template slot {slot.group(0)} is not allowed here",
+                f"allowed here: {allowed}",
+            )
         elif names[root] and (len(parts) < 2 or parts[1] not in names[root]):
             name = parts[1] if len(parts) > 1 else ""
             close = difflib.get_close_matches(str(name), sorted(names[root]), n=1)
-            out.add(location, f"{dotted(at)}: '{root}.{name}' does not exist",
-                    f"did you mean '{root}.{close[0]}'?" if close else
-                    f"known: {', '.join(sorted(names[root]))}")
+            out.add(
+                location,
+                f"{dotted(at)}: '{root}.{name}' does not exist",
+                f"did you mean '{root}.{close[0]}'?"
+                if close
+                else f"known: {', '.join(sorted(names[root]))}",
+            )
 
 
 def _check_references(spec: dict[str, Any], doc: LocatedDocument, out: Diagnostics) -> None:
@@ -142,16 +186,26 @@ def _check_references(spec: dict[str, Any], doc: LocatedDocument, out: Diagnosti
 
     for key, setting in settings.items():
         at: PathKey = ("settings", key)
-        if SECRET_NAME.search(key) and setting["type"] != "password" and "not_secret_because" not in setting:
-            out.add(doc.locate((*at, "type")), f"setting '{key}' looks like a secret but its type is "
-                    f"'{setting['type']}'", "make it type: password, or say why not in not_secret_because")
+        if (
+            SECRET_NAME.search(key)
+            and setting["type"] != "password"
+            and "not_secret_because" not in setting
+        ):
+            out.add(
+                doc.locate((*at, "type")),
+                f"setting '{key}' looks like a secret but its type is '{setting['type']}'",
+                "make it type: password, or say why not in not_secret_because",
+            )
         if setting["type"] == "select" and "choices" not in setting:
             out.add(doc.locate(at), f"select setting '{key}' has no choices", "add choices: [...]")
         if "choices" in setting and "default" in setting:
             values = [c["value"] if isinstance(c, dict) else c for c in setting["choices"]]
             if setting["default"] not in values:
-                out.add(doc.locate((*at, "default")), f"default {setting['default']!r} of setting "
-                        f"'{key}' is not one of its choices", f"choices: {values}")
+                out.add(
+                    doc.locate((*at, "default")),
+                    f"default {setting['default']!r} of setting '{key}' is not one of its choices",
+                    f"choices: {values}",
+                )
 
     for name in ("base_url",):
         if isinstance(spec.get(name), str):
@@ -185,18 +239,26 @@ def _check_references(spec: dict[str, Any], doc: LocatedDocument, out: Diagnosti
         action = actions.get(preset["action"])
         if action is None:
             close = difflib.get_close_matches(preset["action"], sorted(actions), n=1)
-            out.add(doc.locate((*at, "action")), f"preset '{preset['name']}' names the action "
-                    f"'{preset['action']}', which does not exist",
-                    f"did you mean '{close[0]}'?" if close else f"actions: {', '.join(sorted(actions))}")
+            out.add(
+                doc.locate((*at, "action")),
+                f"preset '{preset['name']}' names the action "
+                f"'{preset['action']}', which does not exist",
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"actions: {', '.join(sorted(actions))}",
+            )
             continue
         for field_key, value in preset.get("mapping", {}).items():
             if field_key not in action["fields"]:
                 close = difflib.get_close_matches(field_key, sorted(action["fields"]), n=1)
-                out.add(doc.locate((*at, "mapping", field_key), key=True),
-                        f"preset '{preset['name']}' maps '{field_key}', which is not a field of "
-                        f"action '{preset['action']}'",
-                        f"did you mean '{close[0]}'?" if close else
-                        f"fields: {', '.join(action['fields'])}")
+                out.add(
+                    doc.locate((*at, "mapping", field_key), key=True),
+                    f"preset '{preset['name']}' maps '{field_key}', which is not a field of "
+                    f"action '{preset['action']}'",
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"fields: {', '.join(action['fields'])}",
+                )
             _check_mapping(value, (*at, "mapping", field_key), doc, out)
 
     if "on_delete" in spec:
@@ -206,24 +268,37 @@ def _check_references(spec: dict[str, Any], doc: LocatedDocument, out: Diagnosti
     for i, example in enumerate(spec.get("examples", [])):
         at = ("examples", i)
         if "action" in example and example["action"] not in actions:
-            out.add(doc.locate((*at, "action")), f"example '{example['name']}' names the action "
-                    f"'{example['action']}', which does not exist", f"actions: {', '.join(sorted(actions))}")
+            out.add(
+                doc.locate((*at, "action")),
+                f"example '{example['name']}' names the action "
+                f"'{example['action']}', which does not exist",
+                f"actions: {', '.join(sorted(actions))}",
+            )
         for key in example["settings"]:
             if key not in settings:
-                out.add(doc.locate((*at, "settings", key), key=True),
-                        f"example '{example['name']}' gives the unknown setting '{key}'",
-                        f"settings: {', '.join(sorted(settings))}")
+                out.add(
+                    doc.locate((*at, "settings", key), key=True),
+                    f"example '{example['name']}' gives the unknown setting '{key}'",
+                    f"settings: {', '.join(sorted(settings))}",
+                )
 
 
 def _check_request(
-    request: dict[str, Any], at: PathKey, spec: dict[str, Any], doc: LocatedDocument,
-    out: Diagnostics, scope: dict[str, set[str]],
+    request: dict[str, Any],
+    at: PathKey,
+    spec: dict[str, Any],
+    doc: LocatedDocument,
+    out: Diagnostics,
+    scope: dict[str, set[str]],
 ) -> None:
     if ("path" in request) == ("url" in request):
         out.add(doc.locate(at), f"{dotted(at)} needs exactly one of 'path' or 'url'")
     if "path" in request and "base_url" not in spec:
-        out.add(doc.locate((*at, "path")), f"{dotted(at)}.path needs a base_url in the spec",
-                "add base_url, or give a full 'url' instead")
+        out.add(
+            doc.locate((*at, "path")),
+            f"{dotted(at)}.path needs a base_url in the spec",
+            "add base_url, or give a full 'url' instead",
+        )
     for part in ("path", "url"):
         if part in request:
             _check_template(request[part], (*at, part), doc, out, scope)
@@ -233,23 +308,33 @@ def _check_request(
         _check_mapping(request["body"], (*at, "body"), doc, out)
 
 
-def _check_fields(fields: dict[str, Any], at: PathKey, doc: LocatedDocument, out: Diagnostics) -> None:
+def _check_fields(
+    fields: dict[str, Any], at: PathKey, doc: LocatedDocument, out: Diagnostics
+) -> None:
     for key, spec_field in fields.items():
         here = (*at, key)
         if "default" in spec_field:
             _check_mapping(spec_field["default"], (*here, "default"), doc, out)
         elif spec_field.get("required") is True and "no_default_because" not in spec_field:
-            out.add(doc.locate(here, key=True), f"required field '{key}' has no default mapping",
-                    "add default: {'@path': '$...'}, or say why not in no_default_because")
+            out.add(
+                doc.locate(here, key=True),
+                f"required field '{key}' has no default mapping",
+                "add default: {'@path': '$...'}, or say why not in no_default_because",
+            )
         if "properties" in spec_field or "additionalProperties" in spec_field:
             if spec_field["type"] != "object":
-                out.add(doc.locate((*here, "type")),
-                        f"field '{key}' has properties but its type is '{spec_field['type']}'",
-                        "properties and additionalProperties belong to type: object")
+                out.add(
+                    doc.locate((*here, "type")),
+                    f"field '{key}' has properties but its type is '{spec_field['type']}'",
+                    "properties and additionalProperties belong to type: object",
+                )
             _check_fields(spec_field.get("properties", {}), (*here, "properties"), doc, out)
         low, high = spec_field.get("minimum"), spec_field.get("maximum")
         if low is not None and high is not None and low > high:
-            out.add(doc.locate((*here, "minimum")), f"field '{key}': minimum {low} is above maximum {high}")
+            out.add(
+                doc.locate((*here, "minimum")),
+                f"field '{key}': minimum {low} is above maximum {high}",
+            )
 
 
 def validate_document(doc: LocatedDocument) -> Diagnostics:

@@ -25,7 +25,11 @@ from actionspec import ir
 from actionspec.targets.jsonschema import payload_schema
 
 _SLOT = re.compile(r"{{\s*([^{}]*?)\s*}}")
-_IGNORED_HEADERS = {"accept", "content-type", "authorization"}  # OpenAPI ignores these as parameters
+_IGNORED_HEADERS = {
+    "accept",
+    "content-type",
+    "authorization",
+}  # OpenAPI ignores these as parameters
 _DEFAULT_RESPONSES: dict[str, Any] = {
     "2XX": {"description": "The destination accepted the request."},
     "default": {
@@ -275,9 +279,8 @@ class _Builder:
             schema = payload_ref
         elif (merged := _merge_with_payload(payload, body)) is not None:
             merged["title"] = f"{self.dest.name} {action.title} request body"
-            merged["description"] = (
-                "The payload with constant keys added: "
-                + json.dumps(body, ensure_ascii=False)
+            merged["description"] = "The payload with constant keys added: " + json.dumps(
+                body, ensure_ascii=False
             )
             schema = self.add_schema(action.model_name.removesuffix("Payload") + "Body", merged)
         else:
@@ -292,8 +295,13 @@ class _Builder:
                 f"{action.model_name.removesuffix('Payload')}BatchBody",
                 f"{self.dest.name} {action.title} batch request body",
                 action.batch_body,
-                {"$.payloads": {"type": "array", "items": payload_ref,
-                                "maxItems": action.batch_size}},
+                {
+                    "$.payloads": {
+                        "type": "array",
+                        "items": payload_ref,
+                        "maxItems": action.batch_size,
+                    }
+                },
             )
             schema = {"anyOf": [schema, batch]}
         return schema

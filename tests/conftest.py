@@ -1,0 +1,88 @@
+"""Shared helpers of the generator tests: generate a package into a folder, import it, clean up."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from actionspec.config import Config
+from actionspec.generate import load_specs, plan, render_files, write
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+KITCHEN_SINK_SPECS = TESTS / "specs" / "kitchen_sink"
+KITCHEN_SINK_GOLDEN = TESTS / "golden" / "kitchen_sink"
+KITCHEN_SINK_PACKAGE = "kitchen_sink_pkg"
+CLAY_SPEC = REPO / "specs" / "clay.yaml"
+
+
+def make_config(root: Path, specs_dir: Path, package: str, output: Path | None = None) -> Config:
+    return Config(
+        root=root,
+        specs=specs_dir,
+        output=output or root / "out",
+        package=package,
+        distribution=package.replace("_", "-"),
+        version="0.1.0",
+    )
+
+
+def generate_into(
+    tmp_path: Path, specs_dir: Path, package: str = "pkgname", *, root: Path | None = None
+) -> Path:
+    """Generate the package of the specs in `specs_dir` into `tmp_path/out`; return that folder.
+
+    The project root is `tmp_path` unless `root` is given; generated files name their spec
+    relative to it (pass root=REPO to get `tests/specs/...` instead of an absolute path).
+    """
+    output = tmp_path / "out"
+    config = make_config(root or tmp_path, specs_dir, package, output)
+    files = render_files(config, load_specs(config))
+    write(config.output, files, plan(config.output, files))
+    return output
+
+
+def _forget(package: str) -> None:
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+
+
+@contextmanager
+def imported(out_dir: Path, package: str) -> Iterator[ModuleType]:
+    """Import `package` from `out_dir`; afterwards sys.path and sys.modules are as before."""
+    _forget(package)
+    sys.path.insert(0, str(out_dir))
+    importlib.invalidate_caches()
+    try:
+        yield importlib.import_module(package)
+    finally:
+        sys.path.remove(str(out_dir))
+        _forget(package)
+
+
+@pytest.fixture
+def import_generated() -> Iterator[Callable[[Path, str], ModuleType]]:
+    """`import_generated(out_dir, package)` -> the imported package; forgotten when the test ends.
+
+    Use a package name of your own per test (not `destinations`): modules stay in sys.modules
+    until teardown so that lazily imported destinations can still load.
+    """
+    with ExitStack() as stack:
+        yield lambda out_dir, package: stack.enter_context(imported(out_dir, package))
+
+
+@pytest.fixture(scope="session")
+def kitchen_sink_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The kitchen sink package generated once per session (as in the golden tree).
+
+    Treat the folder as read-only; copy it before changing anything.
+    """
+    return generate_into(
+        tmp_path_factory.mktemp("kitchen-sink"), KITCHEN_SINK_SPECS, KITCHEN_SINK_PACKAGE, root=REPO
+    )
