@@ -217,6 +217,13 @@ DESTINATION = Destination(
     basic_auth=None,
     accepts=("page", "alias", "group", "identify", "track"),
     limits={"max_mappings": 50, "timeout_seconds": 10.0},
+    test_request=RequestTemplate(
+        method="GET",
+        base_url="https://segment-session.clay.com",
+        path="/segment/{{settings.connection_key}}/auth",
+        headers={},
+        body=None,
+    ),
     actions={
         "pageVisit": Action(
             key="pageVisit",

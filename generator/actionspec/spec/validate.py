@@ -85,7 +85,7 @@ def _schema_problem(
         return
     if validator == "type":
         expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        expected_text = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        expected_text = " or ".join(_TYPE_NAMES.get(t) or str(t) for t in expected)
         value = error.instance
         shown = (
             f" ({json.dumps(value, ensure_ascii=False)})"

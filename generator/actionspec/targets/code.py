@@ -33,6 +33,8 @@ def module_source(dest: ir.Destination) -> str:
             functions.append(
                 mapping_language.compile_function(f"body_{action.name}", action.request.body)
             )
+    if dest.on_delete is not None and dest.on_delete.has_body:
+        functions.append(mapping_language.compile_function("body_on_delete", dest.on_delete.body))
     presets: list[dict[str, Any]] = []
     for i, preset in enumerate(dest.presets, start=1):
         action = dest.action(preset.action)

@@ -226,6 +226,8 @@ class Destination:
     presets: tuple[Preset, ...]
     accepts: tuple[str, ...] = ()
     limits: Mapping[str, Any] = field(default_factory=dict)
+    test_request: RequestTemplate | None = None
+    delete_request: RequestTemplate | None = None
 
     def __post_init__(self) -> None:
         for action in self.actions.values():
@@ -289,13 +291,14 @@ class Destination:
         settings: dict[str, Any],
         event: Mapping[str, Any] | None = None,
         masked: bool = False,
+        extra: Mapping[str, Any] | None = None,
     ) -> Request:
         def rebuild_masked() -> Request:
             return self.build_request(
-                action, template, payload, self.masked_settings(settings), event, masked=True
+                action, template, payload, self.masked_settings(settings), event, True, extra
             )
 
-        context = {"payload": payload, "settings": settings, "event": event or {}}
+        context = {"payload": payload, "settings": settings, "event": event or {}, **(extra or {})}
         headers = {k: render_template(v, context) for k, v in self.headers.items()}
         if self.basic_auth is not None:
             import base64
@@ -318,6 +321,26 @@ class Destination:
             action=action,
             rebuild_masked=None if masked else rebuild_masked,
         )
+
+    def authentication_request(self, settings: Mapping[str, Any]) -> Request | None:
+        """The request that proves the credentials work, if the spec has one."""
+        if self.test_request is None:
+            return None
+        checked = self.validate_settings(settings)
+        return self.build_request("testAuthentication", self.test_request, None, checked)
+
+    def deletion_request(
+        self,
+        settings: Mapping[str, Any],
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+    ) -> Request | None:
+        """The request that deletes a user (GDPR), if the spec has one."""
+        if self.delete_request is None:
+            return None
+        checked = self.validate_settings(settings)
+        ids = {"userId": user_id, "anonymousId": anonymous_id}
+        return self.build_request("onDelete", self.delete_request, None, checked, extra=ids)
 
     def route(self, event: Mapping[str, Any], settings: Mapping[str, Any]) -> list[Request]:
         """The requests of every preset whose trigger matches `event`, in preset order."""

@@ -247,6 +247,19 @@ def body_unicode(data: Mapping[str, Any]) -> Any:
     return v1
 
 
+def body_on_delete(data: Mapping[str, Any]) -> Any:
+    v1: dict[str, Any] = {}
+    v2: Any = data
+    v2 = v2.get("userId", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
+    if v2 is not _m.MISSING:
+        v1["userId"] = v2
+    v3: Any = data
+    v3 = v3.get("anonymousId", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
+    if v3 is not _m.MISSING:
+        v1["anonymousId"] = v3
+    return v1
+
+
 def preset_1_matches(event: Mapping[str, Any]) -> bool:
     return bool(event.get("type") == "track" and event.get("event") != 'Ignored "quoted"')
 
@@ -478,6 +491,20 @@ DESTINATION = Destination(
         "concurrency": 4,
         "timeout_seconds": 2.5,
     },
+    test_request=RequestTemplate(
+        method="GET",
+        base_url="https://{{settings.region}}.api.example.com/v1",
+        path="/auth/{{settings.workspace}}",
+        headers={},
+        body=None,
+    ),
+    delete_request=RequestTemplate(
+        method="DELETE",
+        base_url="https://{{settings.region}}.api.example.com/v1",
+        path="/users/{{userId}}",
+        headers={},
+        body=body_on_delete,
+    ),
     actions={
         "class": Action(
             key="class",
