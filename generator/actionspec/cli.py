@@ -58,7 +58,7 @@ def cmd_generate(args: argparse.Namespace, cfg: config_module.Config) -> int:
 
 
 SCAFFOLD = """\
-# {name}: an actionspec destination spec. Every key is documented in docs/spec-reference.md.
+# {name}: an actionspec destination spec. Every key is documented in generated/docs/spec-reference.md.
 # Check it with `actionspec validate`, then generate the package with `actionspec generate`.
 spec_version: 1
 name: {name}

@@ -16,7 +16,7 @@ from actionspec.config import Config
 from actionspec.diagnostics import Diagnostics, Location, SpecError
 from actionspec.spec.loader import load_file
 from actionspec.spec.validate import validate_document
-from actionspec.targets import code, docs, jsonschema, models, openapi, package
+from actionspec.targets import code, docs, jsonschema, models, openapi, package, spec_reference
 
 Progress = Callable[[str], None]
 
@@ -91,6 +91,7 @@ def render_files(
         files.update(openapi.generate(dest, pkg))
         files.update(docs.generate(dest))
     files.update(package.generate(config, destinations))
+    files.update(spec_reference.generate())
     return format_python(files)
 
 
