@@ -14,7 +14,7 @@ from actionspec.diagnostics import SpecError
 from actionspec.naming import snake
 
 
-def _progress(quiet: bool):  # type: ignore[no-untyped-def]
+def _progress(quiet: bool) -> pipeline.Progress:
     def say(message: str) -> None:
         if not quiet:
             print(f"  {message}", file=sys.stderr)

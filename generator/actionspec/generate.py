@@ -8,7 +8,6 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from actionspec import ir
@@ -172,13 +171,3 @@ def write(output: Path, files: dict[str, str], changes: list[Change]) -> None:
     for folder in sorted((p for p in output.rglob("*") if p.is_dir()), reverse=True):
         if not any(folder.iterdir()):
             folder.rmdir()
-
-
-def runtime_sources() -> dict[str, str]:
-    """The runtime modules copied into the package, by file name."""
-    folder = resources.files("actionspec.runtime")
-    return {
-        entry.name: entry.read_text("utf-8")
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".py")
-    }

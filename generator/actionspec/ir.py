@@ -11,8 +11,6 @@ from typing import Any
 
 from actionspec.naming import UniqueNames, pascal, snake
 
-NO_DEFAULT: Any = None  # a field whose `default` key is absent has mapping None in `default`
-
 
 @dataclass(frozen=True)
 class Choice:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import difflib
 import math
 from collections.abc import Callable, Mapping
@@ -300,8 +301,6 @@ class Destination:
         context = {"payload": payload, "settings": settings, "event": event or {}, **(extra or {})}
         headers = {k: render_template(v, context) for k, v in self.headers.items()}
         if self.basic_auth is not None:
-            import base64
-
             user, password = (render_template(t, context) for t in self.basic_auth)
             token = base64.b64encode(f"{user}:{password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from actionspec import ir
 from actionspec.config import Config
 from actionspec.targets.render import render
+
+
+def runtime_sources() -> dict[str, str]:
+    """The runtime modules copied verbatim into the package, by file name."""
+    folder = resources.files("actionspec.runtime")
+    return {
+        entry.name: entry.read_text("utf-8")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".py")
+    }
 
 
 def _banner(name: str) -> str:
@@ -12,8 +24,6 @@ def _banner(name: str) -> str:
 
 
 def generate(config: Config, destinations: list[ir.Destination]) -> dict[str, str]:
-    from actionspec.generate import runtime_sources  # the pipeline owns where runtime files live
-
     pkg = config.package
     context = {
         "package": pkg,
