@@ -64,7 +64,7 @@ def drift(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite, against the committed generated package."""
     install_toolkit(session, "test")
-    session.install("-e", GENERATED)
+    session.install("-e", f"{GENERATED}[serve]")  # serve: the delivery runtime's dependencies
     session.run("pytest", *session.posargs)
 
 
@@ -81,5 +81,5 @@ def build(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Speed figures, as ratios against baselines measured in the same run."""
     install_toolkit(session, "test")
-    session.install("-e", GENERATED)
+    session.install("-e", f"{GENERATED}[serve]")
     session.run("python", "bench/run.py", *session.posargs)

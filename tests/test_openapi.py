@@ -12,7 +12,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from actionspec import config, generate, ir
-from actionspec.targets import openapi
+from actionspec.targets import openapi, service_openapi
+from actionspec.targets.jsonschema import payload_schema
 
 CFG = config.load(Path(__file__).parent)
 DESTINATIONS = generate.load_specs(CFG)
@@ -230,3 +231,69 @@ def test_rich_spec_document(rich: ir.Destination) -> None:
     ]
     delete = doc["paths"]["/users/{user}"]["delete"]
     assert delete["operationId"] == "deleteUser"
+
+
+# --------------------------------------------------------------------------- the preview service
+
+
+def _refs(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [value["$ref"]] if isinstance(value.get("$ref"), str) else []
+        return found + [r for v in value.values() for r in _refs(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _refs(v)]
+    return []
+
+
+@pytest.mark.parametrize("which", ["specs", "rich"])
+def test_service_document_is_valid_openapi(which: str, rich: ir.Destination) -> None:
+    dests = DESTINATIONS if which == "specs" else [*DESTINATIONS, rich]
+    doc = service_openapi.document(CFG, dests)
+    validate(doc)
+    for ref in _refs(doc):  # every reference resolves
+        name = ref.removeprefix("#/components/schemas/")
+        assert name in doc["components"]["schemas"], ref
+    operations = [op for item in doc["paths"].values() for op in item.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids))
+    served = [op["x-actionspec-serves"] for op in operations]
+    for dest in dests:
+        for action in dest.actions:  # one operation per destination action
+            assert served.count({"preview": dest.slug, "action": action.key}) == 1
+        assert served.count({"route": dest.slug}) == 1
+    assert {"catalog": True} in served and {"openapi": True} in served
+
+
+def test_service_document_reuses_the_payload_and_settings_schemas(rich: ir.Destination) -> None:
+    doc = service_openapi.document(CFG, [rich])
+    schemas = doc["components"]["schemas"]
+    for action in rich.actions:
+        expected = {k: v for k, v in payload_schema(rich, action).items() if k != "$schema"}
+        assert schemas[f"rich.{action.model_name}"] == expected
+        preview = doc["paths"][service_openapi.preview_path(rich, action)]["post"]
+        result = preview["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schemas[result["$ref"].rsplit("/", 1)[1]]["properties"]["payload"] == {
+            "$ref": f"#/components/schemas/rich.{action.model_name}"
+        }
+        assert set(preview["responses"]) == {"200", "400", "413", "415", "422"}
+    settings = schemas["rich.Settings"]
+    assert set(settings["required"]) == {"api_key", "user"}
+    assert settings["properties"]["user"]["minLength"] == 1  # "" is missing for the runtime
+    assert "default" not in settings["properties"]["api_key"]
+    assert settings["additionalProperties"] is False
+
+
+def test_service_paths_percent_encode_hostile_action_keys() -> None:
+    sink = generate.load_specs(
+        config.load(Path(__file__).parent, specs=str(Path(__file__).parent / "specs/kitchen_sink"))
+    )[0]
+    doc = service_openapi.document(CFG, [sink])
+    validate(doc)
+    assert "/destinations/kitchen-sink/actions/%C3%9Cn%C3%AFcode/preview" in doc["paths"]
+    assert "/destinations/kitchen-sink/actions/a-b/preview" in doc["paths"]
+
+
+def test_service_document_is_written_into_the_package() -> None:
+    files = generate.render_files(CFG, DESTINATIONS)
+    text = files[f"{CFG.package}/openapi.json"]
+    assert json.loads(text) == service_openapi.document(CFG, DESTINATIONS)

@@ -23,7 +23,7 @@ def _progress(quiet: bool) -> pipeline.Progress:
 
 
 def cmd_validate(args: argparse.Namespace, cfg: config_module.Config) -> int:
-    destinations = pipeline.load_specs(cfg, _progress(args.quiet))
+    destinations = pipeline.load_specs(cfg, _progress(args.quiet), require_hooks=True)
     for dest in destinations:
         print(
             f"ok  {dest.source}: {dest.name} ({len(dest.actions)} actions, {len(dest.presets)} presets)"
@@ -35,11 +35,17 @@ def cmd_generate(args: argparse.Namespace, cfg: config_module.Config) -> int:
     started = time.perf_counter()
     say = _progress(args.quiet)
     destinations = pipeline.load_specs(cfg, say)
+    stubbed = pipeline.sync_hook_stubs(cfg, destinations, write=not args.check)
+    for path in stubbed:  # the hooks modules beside the specs are the user's: say what changed
+        verb = "needs stubs for declared hooks:" if args.check else "stubs appended:"
+        print(
+            f"  hooks    {verb} {pipeline.display(path, cfg)} (write them; `actionspec validate` checks)"
+        )
     files = pipeline.render_files(cfg, destinations, say)
     changes = pipeline.plan(cfg.output, files)
     shown = cfg.output.relative_to(cfg.root) if cfg.output.is_relative_to(cfg.root) else cfg.output
     if args.check:
-        if changes:
+        if changes or stubbed:
             print(f"{shown}/ is stale; `actionspec generate` would change {len(changes)} file(s):")
             for change in changes:
                 print(f"  {change.kind:8} {shown}/{change.path}")

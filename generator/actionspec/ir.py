@@ -6,6 +6,7 @@ triggers stay as their text (the triggers module parses and compiles them).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,61 @@ class Request:
     has_body: bool
 
 
+# `$.d[*].evtData`: `.key` and `[n]` steps, `[*]` (None here) for every item of a list.
+InvariantPath = tuple[str | int | None, ...]
+_INVARIANT_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+|\*)\]")
+
+
+class InvariantPathError(ValueError):
+    """An invariant path that does not parse; `offset` is the 0-based character of the problem."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def parse_invariant_path(text: str) -> InvariantPath:
+    """`$.d[*].evtData` -> ("d", None, "evtData"); InvariantPathError when it does not parse."""
+    if not text.startswith("$"):
+        raise InvariantPathError("an invariant path starts with `$`", 0)
+    steps: list[str | int | None] = []
+    position = 1
+    while position < len(text):
+        match = _INVARIANT_STEP.match(text, position)
+        if match is None:
+            raise InvariantPathError(
+                f"unexpected {text[position]!r}: steps are `.key`, `[n]` or `[*]`", position
+            )
+        name, index = match.groups()
+        steps.append(name if name is not None else None if index == "*" else int(index))
+        position = match.end()
+    return tuple(steps)
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """A promise about every successful payload (`where="payload"`) or request JSON body."""
+
+    description: str
+    where: str  # "payload" or "body"
+    path: str
+    steps: InvariantPath
+    keys: str | None = None  # "snake_case" or "lower_case"
+    flat: bool = False
+    max_items: int | None = None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Fields that must all (or with `any`, one of them) be in the payload, when settings match."""
+
+    fields: tuple[str, ...]
+    any: bool = False
+    when_settings: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class Action:
     key: str
@@ -86,6 +142,11 @@ class Action:
     request: Request
     batch_size: int | None
     batch_body: Any
+    invariants: tuple[Invariant, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+    batch_merge: str | None = None  # key of the list whose items batched requests concatenate
+    batch_results: str | None = None  # name of the batch response reader (runtime/batching.py)
+    hooks: dict[str, str] = field(default_factory=dict)  # hook point -> description (hooks.py)
 
     def default_mapping(self) -> dict[str, Any]:
         return {f.key: f.default for f in self.fields if f.has_default}
@@ -97,6 +158,7 @@ class Preset:
     trigger: str
     action: str
     mapping: dict[str, Any]  # the full mapping: the action's defaults, then the preset's own
+    when_settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -175,6 +237,18 @@ def _field(key: str, raw: dict[str, Any]) -> Field:
     )
 
 
+def _invariant(raw: dict[str, Any]) -> Invariant:
+    return Invariant(
+        description=raw["description"],
+        where=raw["in"],
+        path=raw["path"],
+        steps=parse_invariant_path(raw["path"]),
+        keys=raw.get("keys"),
+        flat=raw.get("flat", False),
+        max_items=raw.get("max_items"),
+    )
+
+
 def _request(raw: dict[str, Any], base_url: str | None, extra_headers: dict[str, str]) -> Request:
     absolute = "url" in raw
     url = raw["url"] if absolute else (base_url or "").rstrip("/") + raw["path"]
@@ -212,6 +286,19 @@ def build(spec: dict[str, Any], source: str) -> Destination:
                 request=_request(raw["request"], base_url, {}),
                 batch_size=raw.get("batch", {}).get("size"),
                 batch_body=raw.get("batch", {}).get("body"),
+                invariants=tuple(_invariant(i) for i in raw.get("invariants", [])),
+                requirements=tuple(
+                    Requirement(
+                        fields=tuple(r["fields"]),
+                        any=r.get("any", False),
+                        when_settings=dict(r.get("when_settings", {})),
+                        description=r.get("description", ""),
+                    )
+                    for r in raw.get("requirements", [])
+                ),
+                batch_merge=raw.get("batch", {}).get("merge"),
+                batch_results=raw.get("batch", {}).get("results"),
+                hooks={k: v["description"] for k, v in raw.get("hooks", {}).items()},
             )
         )
     by_key = {a.key: a for a in actions}
@@ -221,6 +308,7 @@ def build(spec: dict[str, Any], source: str) -> Destination:
             trigger=p["trigger"],
             action=p["action"],
             mapping={**by_key[p["action"]].default_mapping(), **p.get("mapping", {})},
+            when_settings=dict(p.get("when_settings", {})),
         )
         for p in spec.get("presets", [])
     )

@@ -179,6 +179,36 @@ add(p+"empty_userId","clevertap",A,ev(DEL_EV,userId=""),CT)
 add(p+"endpoint_absent","clevertap",A,DEL_EV,{"clevertapAccountId":"acc","clevertapPasscode":"pass"})
 add("clevertap.__testAuthentication","clevertap","__testAuthentication",{},CT)
 
+# ---------------- Loops and CleverTap edge cases (issue 4: the catalog)
+p="loops.createOrUpdateContact."; A="createOrUpdateContact"
+add(p+"traits_mailing_lists_text_true","loops",A,{"type":"identify","userId":"e1","traits":{"mailingLists":"true"}},LOOPS)
+add(p+"traits_mailing_lists_null","loops",A,{"type":"identify","userId":"e2","traits":{"mailingLists":None,"plan":"x"}},LOOPS)
+add(p+"traits_mailing_lists_list","loops",A,{"type":"identify","userId":"e3b","traits":{"mailingLists":[True,"x",{"a":True},"false"]}},LOOPS)
+add(p+"traits_mailing_lists_nested","loops",A,{"type":"identify","userId":"e3","traits":{"mailingLists":{"a":{"b":True},"c":"false"}}},LOOPS)
+m4=copy.deepcopy(m); m4["mailingLists"]={"@literal":{"only_bad":"yes"}}
+add(p+"field_mailing_lists_nonempty_invalid_no_fallback","loops",A,{"type":"identify","userId":"e4","traits":{"email":"e4@example.com","mailingLists":{"t":True}}},LOOPS,mapping=m4)
+add(p+"createdAt_date_only_subscribed_false","loops",A,{"type":"identify","userId":"e5","traits":{"createdAt":"2024-03-05","subscribed":False}},LOOPS,mapping=mc)
+add(p+"null_traits","loops",A,{"type":"identify","userId":"e6","traits":None},LOOPS)
+add(p+"mapping_undeclared_top_level","loops",A,{"type":"identify","userId":"e7","traits":{"plan":"p"}},LOOPS,
+    mapping={"customAttributes":{"@path":"$.traits"},"userId":{"@path":"$.userId"},"undeclared":"u","source":"Segment"})
+add(p+"boolean_and_number_names","loops",A,{"type":"identify","userId":True,"traits":{"firstName":0,"lastName":False,"email":None}},LOOPS)
+p="loops.sendEvent."; A="sendEvent"
+add(p+"null_properties_and_email","loops",A,ev(TR,properties=None,context={"traits":{"email":None}}),LOOPS)
+add(p+"contactProperties_not_object","loops",A,ev(TR),LOOPS,mapping=dict(ms,contactProperties={"@path":"$.event"}))
+add(p+"mapping_undeclared_top_level","loops",A,ev(TR),LOOPS,mapping=dict(ms,undeclared="u",contactProperties={"@literal":{"plan":"gold","email":""}}))
+add(p+"invalid_email","loops",A,ev(TR,properties={"email":"nope"}),LOOPS)
+add(p+"empty_event","loops",A,ev(TR,event=""),LOOPS)
+p="clevertap.userUpload."; A="userUpload"
+add(p+"properties_array","clevertap",A,ev(ID_CT,properties=["a"]),CT)
+add(p+"identity_object","clevertap",A,ev(ID_CT,userId={"id":1}),CT)
+add(p+"identity_single_item_array","clevertap",A,ev(ID_CT,userId=["u-1"]),CT)
+add(p+"boolean_userId_null_timestamp","clevertap",A,ev(ID_CT,userId=False,timestamp=None),CT)
+add(p+"mapping_undeclared_top_level","clevertap",A,ID_CT,CT,mapping={"identity":{"@path":"$.userId"},"type":"event","profileData":{"@path":"$.traits"}})
+p="clevertap.userDelete."; A="userDelete"
+add(p+"number_userId","clevertap",A,ev(DEL_EV,userId=555),CT)
+add(p+"null_userId","clevertap",A,ev(DEL_EV,userId=None),CT)
+add(p+"missing_passcode","clevertap",A,DEL_EV,{"clevertapAccountId":"acc","clevertapEndpoint":"https://us1.api.clevertap.com"})
+
 # ---------------- Probe (our own synthetic definition; observes actions-core field processing)
 probe=[]
 def P(id, props, **kw):

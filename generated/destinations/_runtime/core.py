@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from .hooks import ActionHooks
 from .mapping import _TEMPLATE_SLOT, get_path, parse_path, render_template, template_text
 from .payload import PayloadValidationError, process
 
 __all__ = [
     "Action",
+    "BoundDestination",
     "Destination",
     "DestinationError",
     "PayloadValidationError",
@@ -27,6 +29,8 @@ __all__ = [
 ]
 
 MASK = "***"
+
+CompiledPayload = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
 
 
 class DestinationError(Exception):
@@ -66,7 +70,7 @@ def mask_secrets(value: Any, secrets: frozenset[str]) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses are 4x slower to build, per request
 class Request:
     """One HTTP request an action would send. Its repr never shows secret values."""
 
@@ -76,11 +80,31 @@ class Request:
     json: Any
     action: str = ""
     # Builds this request again with every password setting replaced by "***".
-    rebuild_masked: Callable[[], Request] | None = field(default=None, repr=False, compare=False)
+    # What built this request: (prepared template, payload, event, extra), to build it again
+    # with masked settings; (secrets,) for a request a hook built. A tuple, not a closure: it is
+    # made for every request.
+    built_from: tuple[Any, ...] | Callable[[], Request] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def masked(self) -> Request:
         """The same request built with password settings shown as `***` (URL, headers, body)."""
-        return self.rebuild_masked() if self.rebuild_masked is not None else self
+        if self.built_from is None:
+            return self
+        if callable(self.built_from):  # a function that builds the masked request
+            return self.built_from()
+        if len(self.built_from) == 1:  # built by a hook: mask the secret values where they occur
+            secrets = self.built_from[0]
+            return Request(
+                self.method,
+                mask_secrets(self.url, secrets),
+                mask_secrets(self.headers, secrets),
+                mask_secrets(self.json, secrets),
+                self.action,
+            )
+        prepared, payload, event, extra = self.built_from
+        masked: Request = prepared.build_masked(self.action, payload, event, extra)
+        return masked
 
     def __repr__(self) -> str:
         shown = self.masked()
@@ -159,6 +183,52 @@ class RequestTemplate:
     path: str  # a template; substituted values are percent-encoded
     headers: Mapping[str, str]
     body: Callable[[Mapping[str, Any]], Any] | None
+    # The body mapping as the spec writes it (`body` is its compiled form).
+    body_mapping: Any = None
+
+
+def settings_match(condition: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
+    """Whether every setting named in `condition` has the value given there."""
+    return all(settings.get(key) == value for key, value in condition.items())
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Fields that must all (`any`: at least one) be in a payload, when the settings match.
+
+    For rules a JSON Schema of the payload cannot say because they depend on the settings,
+    e.g. CleverTap's identity policy.
+    """
+
+    fields: tuple[str, ...]
+    any: bool = False
+    when_settings: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def check(self, payload: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
+        """PayloadValidationError naming the first missing field, when the check applies."""
+        if not settings_match(self.when_settings, settings):
+            return
+        why = f" {self.description}" if self.description else ""
+        if self.any:
+            if not any(key in payload for key in self.fields):
+                names = " or ".join(f"'{key}'" for key in self.fields)
+                message = f"The root value is missing the required field {names}.{why}"
+                raise PayloadValidationError(message, f"/{self.fields[0]}")
+            return
+        for key in self.fields:
+            if key not in payload:
+                message = f"The root value is missing the required field '{key}'.{why}"
+                raise PayloadValidationError(message, f"/{key}")
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """How an action's requests are batched (see batching.py)."""
+
+    size: int
+    merge: str | None = None  # key of the list in each body whose items a batch concatenates
+    results: str | None = None  # name of the reader of batch responses (batching.py)
 
 
 def render_url(base: str, path: str, context: Mapping[str, Any]) -> str:
@@ -180,15 +250,40 @@ class Action:
     default_mapping: Callable[[Mapping[str, Any]], Any]
     request: RequestTemplate
     model: type[Any] | None = None
+    # The default mapping as the spec writes it (`default_mapping` is its compiled form), for
+    # the reference interpreter and for mappings that override some fields at run time.
+    mapping: Any = None
+    # The default mapping and the payload pipeline fused (None: the payload is invalid).
+    compiled_payload: CompiledPayload | None = None
+    hooks: ActionHooks | None = None  # hand-written code the spec declares (hooks.py)
     destination: Destination | None = field(default=None, repr=False)
+    requirements: tuple[Requirement, ...] = ()
+    batch: BatchSpec | None = None
+
+    def check_requirements(self, payload: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
+        """The settings-dependent checks of a validated payload (PayloadValidationError)."""
+        for requirement in self.requirements:
+            requirement.check(payload, settings)
 
     def payload(
-        self, event: Mapping[str, Any], mapping: Callable[[Mapping[str, Any]], Any] | None = None
+        self,
+        event: Mapping[str, Any],
+        mapping: Callable[[Mapping[str, Any]], Any] | None = None,
+        compiled: CompiledPayload | None = None,
     ) -> dict[str, Any]:
-        """The validated payload for `event`, or PayloadValidationError naming the field."""
+        """The validated payload for `event`, or PayloadValidationError naming the field.
+
+        `mapping` replaces the default mapping; `compiled` is the same mapping fused with the
+        payload pipeline (generated code), tried first.
+        """
         if not isinstance(event, Mapping):
             raise PayloadValidationError("The event must be a JSON object.", "")
-        return process((mapping or self.default_mapping)(event), self.schema)
+        if mapping is None:
+            mapping, compiled = self.default_mapping, self.compiled_payload
+        if compiled is not None and (result := compiled(event)) is not None:
+            return result
+        # The pipeline step by step: Segment's error messages (or the payload, if valid).
+        return process(mapping(event), self.schema)
 
     def requests(
         self,
@@ -198,9 +293,7 @@ class Action:
     ) -> list[Request]:
         """The requests this action would send for `event`."""
         assert self.destination is not None, "actions belong to a destination"
-        checked = self.destination.validate_settings(settings)
-        payload = self.payload(event, mapping)
-        return [self.destination.build_request(self.key, self.request, payload, checked, event)]
+        return self.destination.bind(settings).run(self, event, mapping)
 
 
 @dataclass(frozen=True)
@@ -210,6 +303,9 @@ class Preset:
     action: str
     matches: Callable[[Mapping[str, Any]], bool]
     mapping: Callable[[Mapping[str, Any]], Any]
+    payload: CompiledPayload | None = None
+    # The preset runs only when these settings have these values (alternative preset sets).
+    when_settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -294,32 +390,14 @@ class Destination:
         masked: bool = False,
         extra: Mapping[str, Any] | None = None,
     ) -> Request:
-        def rebuild_masked() -> Request:
-            return self.build_request(
-                action, template, payload, self.masked_settings(settings), event, True, extra
-            )
-
-        context = {"payload": payload, "settings": settings, "event": event or {}, **(extra or {})}
-        headers = {k: render_template(v, context) for k, v in self.headers.items()}
-        if self.basic_auth is not None:
-            user, password = (render_template(t, context) for t in self.basic_auth)
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
-        headers.update({k: render_template(v, context) for k, v in template.headers.items()})
-        body = template.body(context) if template.body is not None else None
-        if body is not None:
-            headers.setdefault("Content-Type", "application/json")
-        url = render_url(template.base_url, template.path, context)
-        if masked:  # a masked secret substituted into the path reads "***", not "%2A%2A%2A"
-            url = url.replace(quote(MASK, safe=""), MASK)
-        return Request(
-            method=template.method,
-            url=url,
-            headers=headers,
-            json=body,
-            action=action,
-            rebuild_masked=None if masked else rebuild_masked,
+        """The request `template` makes of `payload` under checked `settings`."""
+        return _PreparedRequest(self, template, settings, masked).build(
+            action, payload, event, extra
         )
+
+    def bind(self, settings: Mapping[str, Any]) -> BoundDestination:
+        """This destination with `settings` checked once, for building many requests fast."""
+        return BoundDestination(self, settings)
 
     def authentication_request(self, settings: Mapping[str, Any]) -> Request | None:
         """The request that proves the credentials work, if the spec has one."""
@@ -343,13 +421,149 @@ class Destination:
 
     def route(self, event: Mapping[str, Any], settings: Mapping[str, Any]) -> list[Request]:
         """The requests of every preset whose trigger matches `event`, in preset order."""
-        checked = self.validate_settings(settings)
+        return self.bind(settings).route(event)
+
+
+def _settings_only(text: str) -> bool:
+    """Whether a template reads nothing but settings (so it renders once per settings)."""
+    return all(m.group(1).startswith("settings.") for m in _TEMPLATE_SLOT.finditer(text))
+
+
+class _PreparedRequest:
+    """A request template with everything that depends only on the settings rendered once."""
+
+    def __init__(
+        self,
+        destination: Destination,
+        template: RequestTemplate,
+        settings: dict[str, Any],
+        masked: bool = False,
+    ) -> None:
+        self.destination = destination
+        self.template = template
+        self.settings = settings
+        self.masked = masked
+        context: dict[str, Any] = {"settings": settings}
+        # (name, rendered value or None, template): destination headers, auth, action headers.
+        parts: list[tuple[str, str | None, str]] = [
+            (k, render_template(v, context) if _settings_only(v) else None, v)
+            for k, v in destination.headers.items()
+        ]
+        if destination.basic_auth is not None:
+            user, password = (render_template(t, context) for t in destination.basic_auth)
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            parts.append(("Authorization", f"Basic {token}", ""))
+        parts.extend(
+            (k, render_template(v, context) if _settings_only(v) else None, v)
+            for k, v in template.headers.items()
+        )
+        self.header_parts = parts
+        self.static_headers: dict[str, str] | None = None
+        if all(value is not None for _, value, _ in parts):
+            self.static_headers = {k: v for k, v, _ in parts if v is not None}
+        self.url: str | None = None
+        if _settings_only(template.base_url) and _settings_only(template.path):
+            self.url = self._url(context)
+
+    def _url(self, context: Mapping[str, Any]) -> str:
+        url = render_url(self.template.base_url, self.template.path, context)
+        if self.masked:  # a masked secret substituted into the path reads "***", not "%2A%2A%2A"
+            url = url.replace(quote(MASK, safe=""), MASK)
+        return url
+
+    def build(
+        self,
+        action: str,
+        payload: Any,
+        event: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Request:
+        context = {"payload": payload, "settings": self.settings, "event": event or {}}
+        if extra:
+            context.update(extra)
+        if self.static_headers is not None:
+            headers = self.static_headers.copy()
+        else:
+            headers = {}
+            for name, rendered, text in self.header_parts:
+                if rendered is None:
+                    rendered = render_template(text, context)
+                    if rendered == "":  # an event-dependent header with no value is not sent
+                        continue  # (e.g. Loops' Idempotency-Key for an event without messageId)
+                headers[name] = rendered
+        body = self.template.body(context) if self.template.body is not None else None
+        if body is not None and "Content-Type" not in headers:
+            headers["Content-Type"] = "application/json"
+        url = self.url if self.url is not None else self._url(context)
+        built_from = None if self.masked else (self, payload, event, extra)
+        return Request(self.template.method, url, headers, body, action, built_from)
+
+    def build_masked(
+        self,
+        action: str,
+        payload: Any,
+        event: Mapping[str, Any] | None,
+        extra: Mapping[str, Any] | None,
+    ) -> Request:
+        settings = self.destination.masked_settings(self.settings)
+        masked = _PreparedRequest(self.destination, self.template, settings, masked=True)
+        return masked.build(action, payload, event, extra)
+
+
+class BoundDestination:
+    """A destination with checked settings; requests reuse what depends only on the settings."""
+
+    def __init__(self, destination: Destination, settings: Mapping[str, Any]) -> None:
+        self.destination = destination
+        self.settings = destination.validate_settings(settings)
+        self._prepared: dict[int, _PreparedRequest] = {}
+
+    def __repr__(self) -> str:  # never the settings: they hold secrets
+        return f"<BoundDestination {self.destination.slug!r}>"
+
+    def _prepare(self, template: RequestTemplate) -> _PreparedRequest:
+        prepared = _PreparedRequest(self.destination, template, self.settings)
+        self._prepared[id(template)] = prepared
+        return prepared
+
+    def request(self, action: Action, payload: Any, event: Mapping[str, Any]) -> Request:
+        """The request `action` sends for an already validated `payload`."""
+        action.check_requirements(payload, self.settings)
+        prepared = self._prepared.get(id(action.request)) or self._prepare(action.request)
+        return prepared.build(action.key, payload, event)
+
+    def run(
+        self,
+        action: Action,
+        event: Mapping[str, Any],
+        mapping: Callable[[Mapping[str, Any]], Any] | None = None,
+        compiled: CompiledPayload | None = None,
+    ) -> list[Request]:
+        """The requests `action` sends for `event`: mapping, payload, hooks, request."""
+        if action.hooks is None:
+            return [self.request(action, action.payload(event, mapping, compiled), event)]
+        hooks = action.hooks
+        settings = hooks.settings(self.settings)
+        event = hooks.run_before_mapping(event, settings)
+        payload = hooks.run_after_payload(action.payload(event, mapping, compiled), settings)
+        if hooks.build_request is None:
+            return [self.request(action, payload, event)]
+        action.check_requirements(payload, self.settings)
+        secrets = self.destination.secrets(self.settings)
+        return [
+            Request(r.method, r.url, dict(r.headers), r.json, action.key, (secrets,))
+            for r in hooks.run_build_request(payload, settings)
+        ]
+
+    def requests(self, action_key: str, event: Mapping[str, Any]) -> list[Request]:
+        """The requests the action `action_key` would send for `event`."""
+        return self.run(self.destination.action(action_key), event)
+
+    def route(self, event: Mapping[str, Any]) -> list[Request]:
+        """The requests of every preset whose trigger matches `event`, in preset order."""
         requests: list[Request] = []
-        for preset in self.presets:
-            if preset.matches(event):
-                action = self.actions[preset.action]
-                payload = action.payload(event, preset.mapping)
-                requests.append(
-                    self.build_request(action.key, action.request, payload, checked, event)
-                )
+        for preset in self.destination.presets:
+            if preset.matches(event) and settings_match(preset.when_settings, self.settings):
+                action = self.destination.actions[preset.action]
+                requests.extend(self.run(action, event, preset.mapping, preset.payload))
         return requests

@@ -9,171 +9,477 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._runtime import mapping as _m
+from .._runtime import payload as _p
 from .._runtime.core import Action, Destination, Preset, RequestTemplate, Setting
 from .._runtime.schemas import load_schema
 from . import models
 
 __all__ = ["DESTINATION"]
 
+_SCHEMA_PAGE_VISIT: dict[str, Any] = load_schema(__name__, "page_visit.json")
+_SCHEMA_TRACK: dict[str, Any] = load_schema(__name__, "track.json")
+_FIELD_SCHEMA_1: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["name"]
+_FIELD_SCHEMA_2: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["timestamp"]
+_FIELD_SCHEMA_3: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["page"]
+_FIELD_SCHEMA_4: dict[str, Any] = _FIELD_SCHEMA_3["properties"]["path"]
+_FIELD_SCHEMA_5: dict[str, Any] = _FIELD_SCHEMA_3["properties"]["referrer"]
+_FIELD_SCHEMA_6: dict[str, Any] = _FIELD_SCHEMA_3["properties"]["search"]
+_FIELD_SCHEMA_7: dict[str, Any] = _FIELD_SCHEMA_3["properties"]["title"]
+_FIELD_SCHEMA_8: dict[str, Any] = _FIELD_SCHEMA_3["properties"]["url"]
+_FIELD_SCHEMA_9: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["ip"]
+_FIELD_SCHEMA_10: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["userAgent"]
+_FIELD_SCHEMA_11: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["anonymousId"]
+_FIELD_SCHEMA_12: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["userId"]
+_FIELD_SCHEMA_13: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["messageId"]
+_FIELD_SCHEMA_14: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["properties"]
+_FIELD_SCHEMA_15: dict[str, Any] = _SCHEMA_TRACK["properties"]["event"]
+_FIELD_SCHEMA_16: dict[str, Any] = _SCHEMA_TRACK["properties"]["timestamp"]
+_FIELD_SCHEMA_17: dict[str, Any] = _SCHEMA_TRACK["properties"]["page"]
+_FIELD_SCHEMA_18: dict[str, Any] = _FIELD_SCHEMA_17["properties"]["path"]
+_FIELD_SCHEMA_19: dict[str, Any] = _FIELD_SCHEMA_17["properties"]["referrer"]
+_FIELD_SCHEMA_20: dict[str, Any] = _FIELD_SCHEMA_17["properties"]["search"]
+_FIELD_SCHEMA_21: dict[str, Any] = _FIELD_SCHEMA_17["properties"]["title"]
+_FIELD_SCHEMA_22: dict[str, Any] = _FIELD_SCHEMA_17["properties"]["url"]
+_FIELD_SCHEMA_23: dict[str, Any] = _SCHEMA_TRACK["properties"]["ip"]
+_FIELD_SCHEMA_24: dict[str, Any] = _SCHEMA_TRACK["properties"]["userAgent"]
+_FIELD_SCHEMA_25: dict[str, Any] = _SCHEMA_TRACK["properties"]["anonymousId"]
+_FIELD_SCHEMA_26: dict[str, Any] = _SCHEMA_TRACK["properties"]["userId"]
+_FIELD_SCHEMA_27: dict[str, Any] = _SCHEMA_TRACK["properties"]["messageId"]
+_FIELD_SCHEMA_28: dict[str, Any] = _SCHEMA_TRACK["properties"]["properties"]
+
 
 def map_page_visit(data: Mapping[str, Any]) -> Any:
-    v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("name", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    if v2 is not _m.MISSING:
-        v1["name"] = v2
-    v3: Any = data
-    v3 = v3.get("timestamp", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    if v3 is not _m.MISSING:
-        v1["timestamp"] = v3
-    v4: dict[str, Any] = {}
-    v5: Any = data
-    v5 = v5.get("context", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
-    v5 = v5.get("page", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
-    v5 = v5.get("path", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
+    v1: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v2: Any = v1.get("page", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "page")
+    v3: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    v4: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    v5: Any = v2.get("path", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "path")
+    v6: Any = v2.get("referrer", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "referrer")
+    v7: Any = v2.get("search", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "search")
+    v8: Any = v2.get("title", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "title")
+    v9: Any = v2.get("url", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "url")
+    v10: dict[str, Any] = {}
     if v5 is not _m.MISSING:
-        v4["path"] = v5
-    v6: Any = data
-    v6 = v6.get("context", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
-    v6 = v6.get("page", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
-    v6 = v6.get("referrer", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
+        v10["path"] = v5
     if v6 is not _m.MISSING:
-        v4["referrer"] = v6
-    v7: Any = data
-    v7 = v7.get("context", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
-    v7 = v7.get("page", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
-    v7 = v7.get("search", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
+        v10["referrer"] = v6
     if v7 is not _m.MISSING:
-        v4["search"] = v7
-    v8: Any = data
-    v8 = v8.get("context", _m.MISSING) if isinstance(v8, dict) else _m.MISSING
-    v8 = v8.get("page", _m.MISSING) if isinstance(v8, dict) else _m.MISSING
-    v8 = v8.get("title", _m.MISSING) if isinstance(v8, dict) else _m.MISSING
+        v10["search"] = v7
     if v8 is not _m.MISSING:
-        v4["title"] = v8
-    v9: Any = data
-    v9 = v9.get("context", _m.MISSING) if isinstance(v9, dict) else _m.MISSING
-    v9 = v9.get("page", _m.MISSING) if isinstance(v9, dict) else _m.MISSING
-    v9 = v9.get("url", _m.MISSING) if isinstance(v9, dict) else _m.MISSING
+        v10["title"] = v8
     if v9 is not _m.MISSING:
-        v4["url"] = v9
-    v1["page"] = v4
-    v10: Any = data
-    v10 = v10.get("context", _m.MISSING) if isinstance(v10, dict) else _m.MISSING
-    v10 = v10.get("ip", _m.MISSING) if isinstance(v10, dict) else _m.MISSING
-    if v10 is not _m.MISSING:
-        v1["ip"] = v10
-    v11: Any = data
-    v11 = v11.get("context", _m.MISSING) if isinstance(v11, dict) else _m.MISSING
-    v11 = v11.get("userAgent", _m.MISSING) if isinstance(v11, dict) else _m.MISSING
+        v10["url"] = v9
+    v11: Any = v1.get("ip", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ip")
+    v12: Any = v1.get("userAgent", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "userAgent")
+    v13: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    v14: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v15: Any = (
+        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
+    )
+    v16: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v17: dict[str, Any] = {}
+    if v3 is not _m.MISSING:
+        v17["name"] = v3
+    if v4 is not _m.MISSING:
+        v17["timestamp"] = v4
+    v17["page"] = v10
     if v11 is not _m.MISSING:
-        v1["userAgent"] = v11
-    v12: Any = data
-    v12 = v12.get("anonymousId", _m.MISSING) if isinstance(v12, dict) else _m.MISSING
+        v17["ip"] = v11
     if v12 is not _m.MISSING:
-        v1["anonymousId"] = v12
-    v13: Any = data
-    v13 = v13.get("userId", _m.MISSING) if isinstance(v13, dict) else _m.MISSING
+        v17["userAgent"] = v12
     if v13 is not _m.MISSING:
-        v1["userId"] = v13
-    v14: Any = data
-    v14 = v14.get("messageId", _m.MISSING) if isinstance(v14, dict) else _m.MISSING
+        v17["anonymousId"] = v13
     if v14 is not _m.MISSING:
-        v1["messageId"] = v14
-    v15: Any = data
-    v15 = v15.get("properties", _m.MISSING) if isinstance(v15, dict) else _m.MISSING
+        v17["userId"] = v14
     if v15 is not _m.MISSING:
-        v1["properties"] = v15
+        v17["messageId"] = v15
+    if v16 is not _m.MISSING:
+        v17["properties"] = v16
+    return v17
+
+
+def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
+    v1: dict[str, Any] = {}
+    v2: Any = data if isinstance(data, dict) else {}
+    v3: Any = v2.get("name", missing)
+    if v3 is not missing:
+        if type(v3) is str and v3:
+            v1["name"] = v3
+        else:
+            v4 = _p.field_value(v3, _FIELD_SCHEMA_1, True)
+            if v4 is _p.FAIL:
+                return None
+            if v4 is not _p.DROP:
+                v1["name"] = v4
+    v5: Any = v2.get("timestamp", missing)
+    if v5 is not missing:
+        if type(v5) is str and v5 and _p.is_date_time(v5):
+            v1["timestamp"] = v5
+        else:
+            v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
+            if v6 is _p.FAIL:
+                return None
+            if v6 is not _p.DROP:
+                v1["timestamp"] = v6
+    v7: dict[str, Any] = {}
+    v8: Any = v2.get("context", missing)
+    v9: Any = v8.get("page", missing) if isinstance(v8, dict) else missing
+    v10: Any = v9.get("path", missing) if isinstance(v9, dict) else missing
+    if v10 is not missing:
+        if type(v10) is str:
+            v7["path"] = v10
+        else:
+            v11 = _p.field_value(v10, _FIELD_SCHEMA_4, False)
+            if v11 is _p.FAIL:
+                return None
+            if v11 is not _p.DROP:
+                v7["path"] = v11
+    v12: Any = v9.get("referrer", missing) if isinstance(v9, dict) else missing
+    if v12 is not missing:
+        if type(v12) is str:
+            v7["referrer"] = v12
+        else:
+            v13 = _p.field_value(v12, _FIELD_SCHEMA_5, False)
+            if v13 is _p.FAIL:
+                return None
+            if v13 is not _p.DROP:
+                v7["referrer"] = v13
+    v14: Any = v9.get("search", missing) if isinstance(v9, dict) else missing
+    if v14 is not missing:
+        if type(v14) is str:
+            v7["search"] = v14
+        else:
+            v15 = _p.field_value(v14, _FIELD_SCHEMA_6, False)
+            if v15 is _p.FAIL:
+                return None
+            if v15 is not _p.DROP:
+                v7["search"] = v15
+    v16: Any = v9.get("title", missing) if isinstance(v9, dict) else missing
+    if v16 is not missing:
+        if type(v16) is str:
+            v7["title"] = v16
+        else:
+            v17 = _p.field_value(v16, _FIELD_SCHEMA_7, False)
+            if v17 is _p.FAIL:
+                return None
+            if v17 is not _p.DROP:
+                v7["title"] = v17
+    v18: Any = v9.get("url", missing) if isinstance(v9, dict) else missing
+    if v18 is not missing:
+        if type(v18) is str:
+            v7["url"] = v18
+        else:
+            v19 = _p.field_value(v18, _FIELD_SCHEMA_8, False)
+            if v19 is _p.FAIL:
+                return None
+            if v19 is not _p.DROP:
+                v7["url"] = v19
+    v1["page"] = v7
+    v20: Any = v8.get("ip", missing) if isinstance(v8, dict) else missing
+    if v20 is not missing:
+        if type(v20) is str and v20:
+            v1["ip"] = v20
+        else:
+            v21 = _p.field_value(v20, _FIELD_SCHEMA_9, True)
+            if v21 is _p.FAIL:
+                return None
+            if v21 is not _p.DROP:
+                v1["ip"] = v21
+    v22: Any = v8.get("userAgent", missing) if isinstance(v8, dict) else missing
+    if v22 is not missing:
+        if type(v22) is str and v22:
+            v1["userAgent"] = v22
+        else:
+            v23 = _p.field_value(v22, _FIELD_SCHEMA_10, True)
+            if v23 is _p.FAIL:
+                return None
+            if v23 is not _p.DROP:
+                v1["userAgent"] = v23
+    v24: Any = v2.get("anonymousId", missing)
+    if v24 is not missing:
+        if type(v24) is str and v24:
+            v1["anonymousId"] = v24
+        else:
+            v25 = _p.field_value(v24, _FIELD_SCHEMA_11, True)
+            if v25 is _p.FAIL:
+                return None
+            if v25 is not _p.DROP:
+                v1["anonymousId"] = v25
+    v26: Any = v2.get("userId", missing)
+    if v26 is not missing:
+        if type(v26) is str and v26:
+            v1["userId"] = v26
+        else:
+            v27 = _p.field_value(v26, _FIELD_SCHEMA_12, True)
+            if v27 is _p.FAIL:
+                return None
+            if v27 is not _p.DROP:
+                v1["userId"] = v27
+    v28: Any = v2.get("messageId", missing)
+    if v28 is not missing:
+        if type(v28) is str and v28:
+            v1["messageId"] = v28
+        else:
+            v29 = _p.field_value(v28, _FIELD_SCHEMA_13, True)
+            if v29 is _p.FAIL:
+                return None
+            if v29 is not _p.DROP:
+                v1["messageId"] = v29
+    v30: Any = v2.get("properties", missing)
+    if v30 is not missing:
+        if type(v30) is dict:
+            v1["properties"] = v30
+        else:
+            v31 = _p.field_value(v30, _FIELD_SCHEMA_14, True)
+            if v31 is _p.FAIL:
+                return None
+            if v31 is not _p.DROP:
+                v1["properties"] = v31
+    if "ip" not in v1:
+        return None
+    if "messageId" not in v1:
+        return None
     return v1
 
 
 def body_page_visit(data: Mapping[str, Any]) -> Any:
-    v1: Any = data
-    v1 = v1.get("payload", _m.MISSING) if isinstance(v1, dict) else _m.MISSING
+    v1: Any = (
+        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
+    )
     v2: dict[str, Any] = {}
-    if isinstance(v1, dict):
-        v2.update(v1)
+    _m.assign(v2, v1)
     v2.update({"type": "page"})
     return v2
 
 
 def map_track(data: Mapping[str, Any]) -> Any:
-    v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("event", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    if v2 is not _m.MISSING:
-        v1["event"] = v2
-    v3: Any = data
-    v3 = v3.get("timestamp", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    if v3 is not _m.MISSING:
-        v1["timestamp"] = v3
-    v4: dict[str, Any] = {}
-    v5: Any = data
-    v5 = v5.get("context", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
-    v5 = v5.get("page", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
-    v5 = v5.get("path", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
+    v1: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v2: Any = v1.get("page", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "page")
+    v3: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v4: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    v5: Any = v2.get("path", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "path")
+    v6: Any = v2.get("referrer", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "referrer")
+    v7: Any = v2.get("search", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "search")
+    v8: Any = v2.get("title", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "title")
+    v9: Any = v2.get("url", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "url")
+    v10: dict[str, Any] = {}
     if v5 is not _m.MISSING:
-        v4["path"] = v5
-    v6: Any = data
-    v6 = v6.get("context", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
-    v6 = v6.get("page", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
-    v6 = v6.get("referrer", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
+        v10["path"] = v5
     if v6 is not _m.MISSING:
-        v4["referrer"] = v6
-    v7: Any = data
-    v7 = v7.get("context", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
-    v7 = v7.get("page", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
-    v7 = v7.get("search", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
+        v10["referrer"] = v6
     if v7 is not _m.MISSING:
-        v4["search"] = v7
-    v8: Any = data
-    v8 = v8.get("context", _m.MISSING) if isinstance(v8, dict) else _m.MISSING
-    v8 = v8.get("page", _m.MISSING) if isinstance(v8, dict) else _m.MISSING
-    v8 = v8.get("title", _m.MISSING) if isinstance(v8, dict) else _m.MISSING
+        v10["search"] = v7
     if v8 is not _m.MISSING:
-        v4["title"] = v8
-    v9: Any = data
-    v9 = v9.get("context", _m.MISSING) if isinstance(v9, dict) else _m.MISSING
-    v9 = v9.get("page", _m.MISSING) if isinstance(v9, dict) else _m.MISSING
-    v9 = v9.get("url", _m.MISSING) if isinstance(v9, dict) else _m.MISSING
+        v10["title"] = v8
     if v9 is not _m.MISSING:
-        v4["url"] = v9
-    v1["page"] = v4
-    v10: Any = data
-    v10 = v10.get("context", _m.MISSING) if isinstance(v10, dict) else _m.MISSING
-    v10 = v10.get("ip", _m.MISSING) if isinstance(v10, dict) else _m.MISSING
-    if v10 is not _m.MISSING:
-        v1["ip"] = v10
-    v11: Any = data
-    v11 = v11.get("context", _m.MISSING) if isinstance(v11, dict) else _m.MISSING
-    v11 = v11.get("userAgent", _m.MISSING) if isinstance(v11, dict) else _m.MISSING
+        v10["url"] = v9
+    v11: Any = v1.get("ip", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ip")
+    v12: Any = v1.get("userAgent", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "userAgent")
+    v13: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    v14: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v15: Any = (
+        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
+    )
+    v16: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v17: dict[str, Any] = {}
+    if v3 is not _m.MISSING:
+        v17["event"] = v3
+    if v4 is not _m.MISSING:
+        v17["timestamp"] = v4
+    v17["page"] = v10
     if v11 is not _m.MISSING:
-        v1["userAgent"] = v11
-    v12: Any = data
-    v12 = v12.get("anonymousId", _m.MISSING) if isinstance(v12, dict) else _m.MISSING
+        v17["ip"] = v11
     if v12 is not _m.MISSING:
-        v1["anonymousId"] = v12
-    v13: Any = data
-    v13 = v13.get("userId", _m.MISSING) if isinstance(v13, dict) else _m.MISSING
+        v17["userAgent"] = v12
     if v13 is not _m.MISSING:
-        v1["userId"] = v13
-    v14: Any = data
-    v14 = v14.get("messageId", _m.MISSING) if isinstance(v14, dict) else _m.MISSING
+        v17["anonymousId"] = v13
     if v14 is not _m.MISSING:
-        v1["messageId"] = v14
-    v15: Any = data
-    v15 = v15.get("properties", _m.MISSING) if isinstance(v15, dict) else _m.MISSING
+        v17["userId"] = v14
     if v15 is not _m.MISSING:
-        v1["properties"] = v15
+        v17["messageId"] = v15
+    if v16 is not _m.MISSING:
+        v17["properties"] = v16
+    return v17
+
+
+def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
+    v1: dict[str, Any] = {}
+    v2: Any = data if isinstance(data, dict) else {}
+    v3: Any = v2.get("event", missing)
+    if v3 is not missing:
+        if type(v3) is str and v3:
+            v1["event"] = v3
+        else:
+            v4 = _p.field_value(v3, _FIELD_SCHEMA_15, True)
+            if v4 is _p.FAIL:
+                return None
+            if v4 is not _p.DROP:
+                v1["event"] = v4
+    v5: Any = v2.get("timestamp", missing)
+    if v5 is not missing:
+        if type(v5) is str and v5 and _p.is_date_time(v5):
+            v1["timestamp"] = v5
+        else:
+            v6 = _p.field_value(v5, _FIELD_SCHEMA_16, True)
+            if v6 is _p.FAIL:
+                return None
+            if v6 is not _p.DROP:
+                v1["timestamp"] = v6
+    v7: dict[str, Any] = {}
+    v8: Any = v2.get("context", missing)
+    v9: Any = v8.get("page", missing) if isinstance(v8, dict) else missing
+    v10: Any = v9.get("path", missing) if isinstance(v9, dict) else missing
+    if v10 is not missing:
+        if type(v10) is str:
+            v7["path"] = v10
+        else:
+            v11 = _p.field_value(v10, _FIELD_SCHEMA_18, False)
+            if v11 is _p.FAIL:
+                return None
+            if v11 is not _p.DROP:
+                v7["path"] = v11
+    v12: Any = v9.get("referrer", missing) if isinstance(v9, dict) else missing
+    if v12 is not missing:
+        if type(v12) is str:
+            v7["referrer"] = v12
+        else:
+            v13 = _p.field_value(v12, _FIELD_SCHEMA_19, False)
+            if v13 is _p.FAIL:
+                return None
+            if v13 is not _p.DROP:
+                v7["referrer"] = v13
+    v14: Any = v9.get("search", missing) if isinstance(v9, dict) else missing
+    if v14 is not missing:
+        if type(v14) is str:
+            v7["search"] = v14
+        else:
+            v15 = _p.field_value(v14, _FIELD_SCHEMA_20, False)
+            if v15 is _p.FAIL:
+                return None
+            if v15 is not _p.DROP:
+                v7["search"] = v15
+    v16: Any = v9.get("title", missing) if isinstance(v9, dict) else missing
+    if v16 is not missing:
+        if type(v16) is str:
+            v7["title"] = v16
+        else:
+            v17 = _p.field_value(v16, _FIELD_SCHEMA_21, False)
+            if v17 is _p.FAIL:
+                return None
+            if v17 is not _p.DROP:
+                v7["title"] = v17
+    v18: Any = v9.get("url", missing) if isinstance(v9, dict) else missing
+    if v18 is not missing:
+        if type(v18) is str:
+            v7["url"] = v18
+        else:
+            v19 = _p.field_value(v18, _FIELD_SCHEMA_22, False)
+            if v19 is _p.FAIL:
+                return None
+            if v19 is not _p.DROP:
+                v7["url"] = v19
+    v1["page"] = v7
+    v20: Any = v8.get("ip", missing) if isinstance(v8, dict) else missing
+    if v20 is not missing:
+        if type(v20) is str and v20:
+            v1["ip"] = v20
+        else:
+            v21 = _p.field_value(v20, _FIELD_SCHEMA_23, True)
+            if v21 is _p.FAIL:
+                return None
+            if v21 is not _p.DROP:
+                v1["ip"] = v21
+    v22: Any = v8.get("userAgent", missing) if isinstance(v8, dict) else missing
+    if v22 is not missing:
+        if type(v22) is str and v22:
+            v1["userAgent"] = v22
+        else:
+            v23 = _p.field_value(v22, _FIELD_SCHEMA_24, True)
+            if v23 is _p.FAIL:
+                return None
+            if v23 is not _p.DROP:
+                v1["userAgent"] = v23
+    v24: Any = v2.get("anonymousId", missing)
+    if v24 is not missing:
+        if type(v24) is str and v24:
+            v1["anonymousId"] = v24
+        else:
+            v25 = _p.field_value(v24, _FIELD_SCHEMA_25, True)
+            if v25 is _p.FAIL:
+                return None
+            if v25 is not _p.DROP:
+                v1["anonymousId"] = v25
+    v26: Any = v2.get("userId", missing)
+    if v26 is not missing:
+        if type(v26) is str and v26:
+            v1["userId"] = v26
+        else:
+            v27 = _p.field_value(v26, _FIELD_SCHEMA_26, True)
+            if v27 is _p.FAIL:
+                return None
+            if v27 is not _p.DROP:
+                v1["userId"] = v27
+    v28: Any = v2.get("messageId", missing)
+    if v28 is not missing:
+        if type(v28) is str and v28:
+            v1["messageId"] = v28
+        else:
+            v29 = _p.field_value(v28, _FIELD_SCHEMA_27, True)
+            if v29 is _p.FAIL:
+                return None
+            if v29 is not _p.DROP:
+                v1["messageId"] = v29
+    v30: Any = v2.get("properties", missing)
+    if v30 is not missing:
+        if type(v30) is dict:
+            v1["properties"] = v30
+        else:
+            v31 = _p.field_value(v30, _FIELD_SCHEMA_28, True)
+            if v31 is _p.FAIL:
+                return None
+            if v31 is not _p.DROP:
+                v1["properties"] = v31
+    if "event" not in v1:
+        return None
+    if "ip" not in v1:
+        return None
+    if "messageId" not in v1:
+        return None
     return v1
 
 
 def body_track(data: Mapping[str, Any]) -> Any:
-    v1: Any = data
-    v1 = v1.get("payload", _m.MISSING) if isinstance(v1, dict) else _m.MISSING
+    v1: Any = (
+        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
+    )
     v2: dict[str, Any] = {}
-    if isinstance(v1, dict):
-        v2.update(v1)
+    _m.assign(v2, v1)
     v2.update({"type": "track"})
     return v2
 
@@ -223,6 +529,7 @@ DESTINATION = Destination(
         path="/segment/{{settings.connection_key}}/auth",
         headers={},
         body=None,
+        body_mapping=None,
     ),
     actions={
         "pageVisit": Action(
@@ -230,14 +537,33 @@ DESTINATION = Destination(
             title="Page Visit",
             description="Send a page event to Clay",
             trigger='type = "page"',
-            schema=load_schema(__name__, "page_visit.json"),
+            schema=_SCHEMA_PAGE_VISIT,
             default_mapping=map_page_visit,
+            mapping={
+                "name": {"@path": "$.name"},
+                "timestamp": {"@path": "$.timestamp"},
+                "page": {
+                    "path": {"@path": "$.context.page.path"},
+                    "referrer": {"@path": "$.context.page.referrer"},
+                    "search": {"@path": "$.context.page.search"},
+                    "title": {"@path": "$.context.page.title"},
+                    "url": {"@path": "$.context.page.url"},
+                },
+                "ip": {"@path": "$.context.ip"},
+                "userAgent": {"@path": "$.context.userAgent"},
+                "anonymousId": {"@path": "$.anonymousId"},
+                "userId": {"@path": "$.userId"},
+                "messageId": {"@path": "$.messageId"},
+                "properties": {"@path": "$.properties"},
+            },
+            compiled_payload=payload_page_visit,
             request=RequestTemplate(
                 method="POST",
                 base_url="https://segment-session.clay.com",
                 path="/segment/{{settings.connection_key}}/events",
                 headers={},
                 body=body_page_visit,
+                body_mapping={"@merge": {"objects": [{"@path": "$.payload"}, {"type": "page"}]}},
             ),
             model=models.PageVisitPayload,
         ),
@@ -246,14 +572,33 @@ DESTINATION = Destination(
             title="Track",
             description="Send a track event to Clay",
             trigger='type = "track"',
-            schema=load_schema(__name__, "track.json"),
+            schema=_SCHEMA_TRACK,
             default_mapping=map_track,
+            mapping={
+                "event": {"@path": "$.event"},
+                "timestamp": {"@path": "$.timestamp"},
+                "page": {
+                    "path": {"@path": "$.context.page.path"},
+                    "referrer": {"@path": "$.context.page.referrer"},
+                    "search": {"@path": "$.context.page.search"},
+                    "title": {"@path": "$.context.page.title"},
+                    "url": {"@path": "$.context.page.url"},
+                },
+                "ip": {"@path": "$.context.ip"},
+                "userAgent": {"@path": "$.context.userAgent"},
+                "anonymousId": {"@path": "$.anonymousId"},
+                "userId": {"@path": "$.userId"},
+                "messageId": {"@path": "$.messageId"},
+                "properties": {"@path": "$.properties"},
+            },
+            compiled_payload=payload_track,
             request=RequestTemplate(
                 method="POST",
                 base_url="https://segment-session.clay.com",
                 path="/segment/{{settings.connection_key}}/events",
                 headers={},
                 body=body_track,
+                body_mapping={"@merge": {"objects": [{"@path": "$.payload"}, {"type": "track"}]}},
             ),
             model=models.TrackPayload,
         ),
@@ -265,6 +610,7 @@ DESTINATION = Destination(
             action="track",
             matches=preset_1_matches,
             mapping=map_track,
+            payload=payload_track,
         ),
         Preset(
             name="Page Visit",
@@ -272,6 +618,7 @@ DESTINATION = Destination(
             action="pageVisit",
             matches=preset_2_matches,
             mapping=map_page_visit,
+            payload=payload_page_visit,
         ),
     ),
 )

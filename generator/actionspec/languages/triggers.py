@@ -6,33 +6,46 @@ A trigger decides whether an event reaches an action, e.g.
 
 Segment evaluates triggers with `@segment/destination-subscriptions` (`parseFql` + `validate`);
 that package defines the meaning here, and `tests/fixtures/fql_reference.jsonl` records its
-answers. Its parser is lenient in ways that silently change a trigger's meaning, so this
-module accepts a strict *subset* of what Segment accepts -- and on everything it accepts it
-agrees with Segment. What Segment rejects, this module rejects too. Facts about Segment that
-shape the grammar:
+answers (`tools/fql_reference/record.mjs`). Its parser is lenient in ways that silently change a
+trigger's meaning, so this module follows three rules:
 
-* There is no operator precedence: a group (the whole trigger, or one pair of parentheses)
-  joins all its conditions with the *last* `and`/`or` in it. Mixing them without parentheses
-  is therefore rejected here.
-* Only one level of parentheses parses; inside parentheses a `contains()`/`match()` call
-  must come last (Segment's parser ends the group at the call's own `)`).
-* There is no `not`: `!` negates only `contains(...)`/`match(...)`, and `!contains(f, "x")`
-  means "f is a string without x" (a missing field matches neither form).
-* Fields: `type`, `event`, `name`, `userId` (no sub-fields) and `properties.*`, `traits.*`,
-  `context.*`; nested keys follow JavaScript's `a && a[key]` (see `_resolve`). Unknown
-  fields are silently dropped by Segment and rejected here.
+1. What Segment reads the way it looks, this module accepts with the same meaning.
+2. What Segment accepts but reads differently from how it looks, this module rejects with a
+   located error that says why (e.g. `a and b or c`: Segment applies the last connective to
+   the whole group, so that means `a or b or c` there).
+3. Three forms Segment cannot express are accepted as documented *extensions* (`EXTENSIONS`):
+   nested parentheses (Segment rejects them), `not` (Segment skips the word) and `\"` inside
+   strings (Segment ends the string at that quote). A trigger using the last two means
+   something else in Segment, so it must not be copied there.
+
+Facts about Segment that shape the grammar (each is a case in the fixture):
+
+* No precedence: a group (the trigger, or one pair of parentheses) joins all its conditions with
+  its *last* `and`/`or`. Mixing them without parentheses is rejected here.
+* Segment's parser reads one level of parentheses, and a group ends at the first `)`: inside
+  parentheses a `contains()`/`match()` call must come last (its `)` would end the group).
+* No `not`, no `exists`: `!` negates only `contains(...)`/`match(...)` (Segment ignores it
+  elsewhere), and `!contains(f, "x")` means "f is a string without x". `= null` means
+  missing-or-null, `!= null` present.
+* Fields: `type`, `event`, `name`, `userId` and dotted paths into `properties`, `traits` and
+  `context`; keys are followed with JavaScript's `value && value[key]` (see `_resolve`). Segment
+  drops unknown fields silently; they are rejected here, and so are keys every JavaScript object
+  has (`toString`, `constructor`, ...), which Segment finds even when the event has no such key.
 * Comparisons are strict and case-sensitive: `= "1"` matches only the string "1", `= 1` only
-  numbers, `= true` only booleans. `= null` means missing-or-null, `!= null` means present.
-  `!= "x"` matches a missing field, `!= 1` does not (it needs a number). `<`, `<=`, `>`, `>=`
-  match numbers only.
+  numbers, `= true` only booleans. `!= "x"` matches a missing field, `!= 1` does not (it needs a
+  number); `<`, `<=`, `>`, `>=` match numbers only. `type` and `event` compare text only (Segment
+  turns `event = 5` into `event = "5"`), `name` text or null, `userId` also true/false.
+  Numbers are doubles, as in JavaScript (`9007199254740993` is rounded on both sides).
 * `match(f, "abc*")` is "starts with", `match(f, "*abc")` "ends with"; nothing else.
-* Strings: Segment reads backslashes literally and cannot express `"` inside a string; here
-  the JSON escapes (`\"`, `\\`, `\n`, `\t`, `\uXXXX`, ...) apply. Strings without a backslash
-  mean the same in both. In field names a backslash escapes any character
-  (`properties.first\ name`), as in Segment.
+* Strings have no escapes in Segment: a backslash is itself and the next `"` ends the string.
+  Here too, except `\"` (an extension: a quote inside the string). Field names escape any
+  character with a backslash (`properties.first\ name`), as in Segment; `and`, `or` and `null`
+  ending a path must be escaped (Segment's lexer reads them as keywords there).
+* Keywords are lowercase (Segment reads `AND` as an unknown word and drops it).
 
 `evaluate` is the reference interpreter; `compile_expression` emits an equivalent Python
 expression over `event` that calls helpers from `actionspec/runtime/fql.py` (imported as `_fql`).
+`GUIDE` and `REJECTED` document the language (rendered into docs/spec-reference.md, and tested).
 """
 
 from __future__ import annotations
@@ -41,16 +54,24 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final, Literal, TypeAlias, cast
+from typing import Any, Final, Literal, TypeAlias, cast
+
+from actionspec.runtime.fql import ARRAY_METHODS, BUILTIN, NUMBER_METHODS, STRING_METHODS
 
 __all__ = [
+    "EXTENSIONS",
+    "GUIDE",
     "OBJECT_FIELDS",
+    "OBJECT_MEMBERS",
+    "REJECTED",
     "SCALAR_FIELDS",
     "And",
     "Boolean",
     "Call",
     "Comparison",
     "Function",
+    "GuideEntry",
+    "Not",
     "Null",
     "Number",
     "Operator",
@@ -67,12 +88,32 @@ __all__ = [
     "to_text",
 ]
 
+# Top-level fields compared directly, and the objects whose nested keys a trigger can test.
+SCALAR_FIELDS: Final = ("type", "event", "name", "userId")
+OBJECT_FIELDS: Final = ("properties", "traits", "context")
+# Object.prototype's members (Node 20): `properties.toString` is a function in Segment even
+# when the event has no `toString` key, so a trigger cannot name them.
+# fmt: off
+OBJECT_MEMBERS: Final = frozenset({
+    "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__", "__proto__",
+    "constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString",
+    "toString", "valueOf"
+})
+# fmt: on
+_RELATIONAL: Final = ("<", "<=", ">", ">=")
+
 # --------------------------------------------------------------------------- the AST
+# Every node checks itself on construction, so any tree that exists prints to a trigger that
+# parses back to it (`parse(to_text(t)) == t`).
 
 
 @dataclass(frozen=True)
 class String:
     value: str
+
+    def __post_init__(self) -> None:
+        if problem := _string_problem(self.value):
+            raise ValueError(problem)
 
 
 @dataclass(frozen=True)
@@ -80,8 +121,15 @@ class Number:
     value: int | float
 
     def __post_init__(self) -> None:
-        if isinstance(self.value, bool) or not math.isfinite(self.value):
+        try:
+            double = float(self.value)
+        except OverflowError:
+            double = math.inf
+        if isinstance(self.value, bool) or not math.isfinite(double):
             raise ValueError(f"not a finite number: {self.value!r}")
+        if double != self.value:
+            # Segment reads every number as a double: this integer would silently change.
+            raise ValueError(f"{self.value} is not exact as a double; write {double!r}")
 
 
 @dataclass(frozen=True)
@@ -99,10 +147,6 @@ Value: TypeAlias = String | Number | Boolean | Null
 Operator: TypeAlias = Literal["=", "!=", "<", "<=", ">", ">="]
 Function: TypeAlias = Literal["contains", "match"]
 
-# Top-level fields compared directly, and the objects whose nested keys a trigger can test.
-SCALAR_FIELDS: Final = ("type", "event", "name", "userId")
-OBJECT_FIELDS: Final = ("properties", "traits", "context")
-
 
 @dataclass(frozen=True)
 class Path:
@@ -111,9 +155,8 @@ class Path:
     parts: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        # Segment splits keys on '.', '[' and ']', so no key can contain them.
-        if not self.parts or any(not p or any(c in p for c in ".[]") for p in self.parts):
-            raise ValueError(f"invalid field path: {self.parts!r}")
+        if problem := _path_problem(self.parts):
+            raise ValueError(problem[0])
 
     @property
     def head(self) -> str:
@@ -129,6 +172,10 @@ class Comparison:
     op: Operator
     value: Value
 
+    def __post_init__(self) -> None:
+        if problem := _comparison_problem(self.path, self.op, self.value):
+            raise ValueError(problem[0])
+
 
 @dataclass(frozen=True)
 class Call:
@@ -139,18 +186,37 @@ class Call:
     argument: str
     negated: bool = False
 
+    def __post_init__(self) -> None:
+        if problem := _call_problem(self.function, self.path, self.argument):
+            raise ValueError(problem[0])
+
+
+@dataclass(frozen=True)
+class Not:
+    """`not <condition>` (an actionspec extension: Segment's parser skips the word)."""
+
+    operand: Trigger
+
 
 @dataclass(frozen=True)
 class And:
     terms: tuple[Trigger, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.terms) < 2:
+            raise ValueError("'and' joins at least two conditions")
 
 
 @dataclass(frozen=True)
 class Or:
     terms: tuple[Trigger, ...]
 
+    def __post_init__(self) -> None:
+        if len(self.terms) < 2:
+            raise ValueError("'or' joins at least two conditions")
 
-Trigger: TypeAlias = Comparison | Call | And | Or
+
+Trigger: TypeAlias = Comparison | Call | Not | And | Or
 
 
 class TriggerSyntaxError(ValueError):
@@ -169,22 +235,112 @@ class TriggerSyntaxError(ValueError):
         super().__init__(f"{message} at {where}")
 
 
+# --------------------------------------------------------------------------- rules
+# Shared by the parser (which reports them at a position) and the AST constructors.
+
+
+def _string_problem(text: str) -> str | None:
+    if text.endswith("\\"):
+        return "a string cannot end with '\\' (\\\" is a quote inside the string)"
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        # JavaScript would match a lone surrogate against half of a character.
+        return "a string cannot contain a lone surrogate (U+D800 to U+DFFF)"
+    return None
+
+
+def _path_problem(parts: tuple[str, ...]) -> tuple[str, int] | None:
+    """What is wrong with a field path, and the index of the part at fault."""
+    if not parts:
+        return "a field path needs at least one part", 0
+    head, keys = parts[0], parts[1:]
+    if head in OBJECT_FIELDS:
+        if not keys:
+            return f"'{head}' needs a key, e.g. {head}.plan", 0
+    elif head in SCALAR_FIELDS:
+        if keys:
+            return f"'{head}' has no keys: write just {head}", 0
+    else:
+        fields = ", ".join((*SCALAR_FIELDS, *(f"{f}.*" for f in OBJECT_FIELDS)))
+        message = f"unknown field '{head}'; known: {fields}"
+        same = [f for f in (*SCALAR_FIELDS, *OBJECT_FIELDS) if f.lower() == head.lower()]
+        if same:
+            message += f" (fields are case-sensitive: write '{same[0]}')"
+        return message, 0
+    for index, key in enumerate(keys, start=1):
+        # Segment splits keys on '.', '[' and ']', so no key can contain them.
+        if not key or any(c in key for c in ".[]"):
+            return f"invalid key {key!r}: keys are non-empty and contain no '.', '[' or ']'", index
+        if key in OBJECT_MEMBERS:
+            return (
+                f"'{key}' cannot be tested: every JavaScript object has it, so Segment finds "
+                "it even when the event has no such key",
+                index,
+            )
+    return None
+
+
+# What `=`/`!=` may compare each top-level field with: Segment compares `type` and `event` with
+# the literal's text (`event = 5` means "5"), `name` also handles null, `userId` booleans too.
+_SCALAR_LITERALS: Final[dict[str, tuple[tuple[type, ...], str]]] = {
+    "type": ((String,), "a string"),
+    "event": ((String,), "a string"),
+    "name": ((String, Null), "a string or null"),
+    "userId": ((String, Null, Boolean), "a string, null, true or false"),
+}
+
+
+def _comparison_problem(path: Path, op: Operator, value: Value) -> tuple[str, str] | None:
+    """What is wrong with a comparison, and whether to point at its "op" or its "value"."""
+    head = path.head
+    if op in _RELATIONAL:
+        if not isinstance(value, Number):
+            return f"'{op}' needs a number (it matches numbers only)", "value"
+        return None
+    if head in _SCALAR_LITERALS and not isinstance(value, _SCALAR_LITERALS[head][0]):
+        return (
+            f"'{head}' can only be compared with {_SCALAR_LITERALS[head][1]} (Segment would "
+            f'compare it with the text "{_value_text(value)}")',
+            "value",
+        )
+    if op == "!=" and isinstance(value, Boolean):
+        word = _value_text(value)
+        return (
+            f"'!= {word}' does not work in Segment (it compares with the text \"{word}\"); "
+            f'test "= {_value_text(Boolean(not value.value))}" instead',
+            "op",
+        )
+    return None
+
+
+def _call_problem(function: str, path: Path, argument: str) -> tuple[str, str] | None:
+    """What is wrong with a call, and whether to point at its "path" or its "argument"."""
+    if path.head == "type":
+        return f"{function}() cannot test 'type' (Segment ignores it)", "path"
+    if problem := _string_problem(argument):
+        return problem, "argument"
+    if function == "match" and not _is_pattern(argument):
+        return (
+            'match() patterns are "prefix*" or "*suffix" (one \'*\', at the start or end)',
+            "argument",
+        )
+    return None
+
+
+def _is_pattern(pattern: str) -> bool:
+    return pattern.count("*") == 1 and (pattern.endswith("*") or pattern.startswith("*"))
+
+
 # --------------------------------------------------------------------------- the lexer
 
 _WHITESPACE: Final = " \t\n"  # Segment's lexer knows no other (a '\r' is an error there)
 _AFTER_VALUE: Final = " \t\n,)"  # what may follow a keyword, number or '!=' in Segment
 _AFTER_NAME: Final = " \t\n,)(=!"  # what may follow a field or function name in Segment
-_KEYWORDS: Final = ("and", "or", "null", "true", "false")
-_ESCAPES: Final = {
-    '"': '"',
-    "\\": "\\",
-    "/": "/",
-    "n": "\n",
-    "t": "\t",
-    "r": "\r",
-    "b": "\b",
-    "f": "\f",
-}
+# Words read as keywords when they stand alone (Segment: and/or/null; true/false as values).
+_KEYWORDS: Final = ("and", "or", "not", "null", "true", "false")
+_FUNCTIONS: Final = ("contains", "match")
+_BANG_ONLY_FOR_CALLS: Final = (
+    "'!' can only negate contains(...) or match(...); to negate a condition write not (...)"
+)
 
 
 def _name_start(c: str) -> bool:
@@ -201,12 +357,13 @@ def _digit(c: str) -> bool:
 
 @dataclass(frozen=True)
 class _Token:
-    # kind: "name" (a field or function name), a keyword ("and", "or", "null", "true",
-    # "false"), "string", "number", "op", "!", "(", ")", "," or "eof".
+    # kind: "name" (a field or function name), a keyword (see _KEYWORDS), "string", "number",
+    # "op", "!", "(", ")", "," or "eof".
     kind: str
     start: int
     end: int
     value: object = None  # name: tuple of parts; string: str; number: int|float; op: str
+    part_starts: tuple[int, ...] = ()  # name: where each part begins
 
 
 class _Lexer:
@@ -231,7 +388,7 @@ class _Lexer:
                 return
             if _name_start(c) or c == "\\":
                 yield self.name()
-            elif _digit(c) or c == "-":
+            elif _digit(c) or c in "-+":
                 yield self.number()
             elif c == '"':
                 yield self.string()
@@ -252,32 +409,37 @@ class _Lexer:
         """A field or function name: dotted parts, where '\\' escapes any character."""
         start = self.pos
         parts: list[str] = []
+        starts: list[int] = []
         while True:
+            starts.append(self.pos)
             part, plain = self.name_part()
-            if parts and plain and part in ("and", "or", "null"):
-                # Segment's lexer would read these as keywords, not as a key.
+            ends_word = not self.peek() or self.peek() in " \t\n,)"
+            if parts and plain and part in ("and", "or", "null") and ends_word:
+                # Segment's lexer reads these as keywords when a terminator follows.
                 raise self.error(
-                    f"'{part}' is a keyword; write \\{part} to use it as a field name",
-                    self.pos - len(part),
+                    f"'{part}' is a keyword here; write \\{part} to use it as a key", starts[-1]
                 )
             parts.append(part)
             if self.peek() != ".":
                 break
             if not (_name_start(self.peek(1)) or self.peek(1) == "\\"):
-                raise self.error("expected a field name after '.'", self.pos + 1)
+                raise self.error(
+                    "expected a key after '.' (escape a leading digit: \\0)", self.pos + 1
+                )
             self.pos += 1
         end = self.pos
         after = self.peek()
         if after and after not in _AFTER_NAME:
             if after in "<>":
                 raise self.error(f"put a space before '{after}'", self.pos)
-            raise self.error(f"unexpected character {after!r} after a field name", self.pos)
+            raise self.error(f"unexpected character {after!r} after a name", self.pos)
         if len(parts) == 1 and self.text[start:end] in _KEYWORDS:
             keyword = parts[0]
-            if after and after not in _AFTER_VALUE:
+            allowed_after = _AFTER_VALUE + ("(" if keyword == "not" else "")
+            if after and after not in allowed_after:
                 raise self.error(f"put a space after '{keyword}'", self.pos)
             return _Token(keyword, start, end)
-        return _Token("name", start, end, tuple(parts))
+        return _Token("name", start, end, tuple(parts), tuple(starts))
 
     def name_part(self) -> tuple[str, bool]:
         """One part of a name and whether it was written without escapes."""
@@ -289,7 +451,7 @@ class _Lexer:
                 if not escaped:
                     raise self.error("expected a character after '\\'", self.pos)
                 if escaped in ".[]":
-                    raise self.error(f"a field name cannot contain '{escaped}'", self.pos)
+                    raise self.error(f"a key cannot contain '{escaped}'", self.pos)
                 chars.append(escaped)
                 plain = False
                 self.pos += 2
@@ -302,10 +464,10 @@ class _Lexer:
 
     def number(self) -> _Token:
         start = self.pos
-        if self.peek() == "-":
+        if self.peek() in ("-", "+"):
             self.pos += 1
         if not _digit(self.peek()):
-            raise self.error("expected a digit after '-'", self.pos)
+            raise self.error(f"expected a digit after '{self.text[start]}'", self.pos)
         self.digits()
         if self.peek() == ".":
             self.pos += 1
@@ -315,7 +477,12 @@ class _Lexer:
         if self.peek() and self.peek() not in _AFTER_VALUE:
             raise self.error(f"unexpected character {self.peek()!r} after a number", self.pos)
         text = self.text[start : self.pos]
-        value: int | float = float(text) if "." in text else int(text)
+        # Segment reads every number as a double (`03` is 3, big integers are rounded).
+        value: int | float = float(text)
+        if not math.isfinite(value):
+            raise self.error("number too large", start)
+        if "." not in text and abs(value) <= 2**53:
+            value = int(value)  # exact: prints and compiles as written
         return _Token("number", start, self.pos, value)
 
     def digits(self) -> None:
@@ -323,37 +490,29 @@ class _Lexer:
             self.pos += 1
 
     def string(self) -> _Token:
+        """A double-quoted string: every character is itself, except `\\"` (a quote)."""
         start = self.pos
         self.pos += 1
         chars: list[str] = []
         while (c := self.peek()) != '"':
             if not c:
-                raise self.error("unterminated string", start)
-            if c == "\\":
-                chars.append(self.escape())
-            else:
-                chars.append(c)
-                self.pos += 1
+                message = "unterminated string"
+                if '"' in chars:
+                    message += ' (\\" is a quote inside the string, so it does not end it)'
+                raise self.error(message, start)
+            if c == "\\" and self.peek(1) == '"':
+                chars.append('"')
+                self.pos += 2
+                continue
+            if "\ud800" <= c <= "\udfff":
+                raise self.error("a string cannot contain a lone surrogate", self.pos)
+            chars.append(c)
+            self.pos += 1
         self.pos += 1
         if self.peek() and self.peek() not in _AFTER_VALUE:
             # Segment's lexer would reopen a string at this quote ("a"b" is "a" then "b").
             raise self.error("put a space after the string", self.pos)
         return _Token("string", start, self.pos, "".join(chars))
-
-    def escape(self) -> str:
-        code = self.peek(1)
-        if code in _ESCAPES:
-            self.pos += 2
-            return _ESCAPES[code]
-        if code == "u":
-            digits = self.text[self.pos + 2 : self.pos + 6]
-            if len(digits) == 4 and all(d in "0123456789abcdefABCDEF" for d in digits):
-                self.pos += 6
-                return chr(int(digits, 16))
-            raise self.error("expected 4 hex digits after '\\u'", self.pos)
-        raise self.error(
-            f"unknown escape '\\{code}' in string (write \\\\ for a backslash)", self.pos
-        )
 
     def operator(self) -> _Token:
         start = self.pos
@@ -363,7 +522,7 @@ class _Lexer:
                 self.pos += 1
                 return _Token("!", start, self.pos)
             if after == "(":
-                raise self.error("'!' can only negate contains(...) or match(...)", start)
+                raise self.error(_BANG_ONLY_FOR_CALLS, start)
             raise self.error("expected '=' or a function name right after '!'", start + 1)
         if c == "=":
             if after == "=":
@@ -380,7 +539,6 @@ class _Lexer:
 
 # --------------------------------------------------------------------------- the parser
 
-_FUNCTIONS: Final = ("contains", "match")
 _LITERALS: Final = ("string", "number", "true", "false", "null")
 
 
@@ -389,14 +547,30 @@ def parse(text: str) -> Trigger:
     return _Parser(text).trigger()
 
 
+def _lowercase_keyword(word: str) -> str | None:
+    """'and' for "AND" or "And": a keyword written in the wrong case."""
+    lower = word.lower()
+    return lower if lower in _KEYWORDS and word != lower else None
+
+
+def _ends_with_call(trigger: Trigger) -> bool:
+    """Whether the trigger's text ends with a call's ')' (`not !contains(...)` too)."""
+    while isinstance(trigger, Not):
+        trigger = trigger.operand
+    return isinstance(trigger, Call)
+
+
 class _Parser:
     """Recursive descent over the tokens:
 
     trigger    = group EOF
-    group      = term { ("and" | "or") term }      -- one connective per group
-    term       = "(" group ")" | ["!"] call | comparison   -- no nested parentheses
+    group      = unary { ("and" | "or") unary }       -- one connective per group
+    unary      = "not" unary | primary
+    primary    = "(" group ")" | ["!"] call | comparison
     call       = ("contains" | "match") "(" name "," string ")"
     comparison = name op (string | number | "true" | "false" | "null")
+
+    plus Segment's restrictions (see the module docstring), checked where they apply.
     """
 
     def __init__(self, text: str) -> None:
@@ -451,13 +625,13 @@ class _Parser:
 
     def expected_connective(self, token: _Token, or_else: str) -> str:
         word = self.source(token)
-        if token.kind == "name" and word in ("AND", "OR"):
-            return f"FQL keywords are lowercase: write '{word.lower()}'"
+        if token.kind == "name" and (keyword := _lowercase_keyword(word)):
+            return f"FQL keywords are lowercase: write '{keyword}'"
         return f"expected 'and', 'or' or {or_else}, found {self.describe(token)}"
 
     def group(self, nested: bool) -> Trigger:
         first = self.token
-        terms = [self.term(nested)]
+        terms = [self.unary(nested)]
         connective: _Token | None = None
         while self.token.kind in ("and", "or"):
             if connective is None:
@@ -469,7 +643,7 @@ class _Parser:
                     f"a {connective.kind} (b {self.token.kind} c)",
                     self.token.start,
                 )
-            if nested and isinstance(terms[-1], Call):
+            if nested and _ends_with_call(terms[-1]):
                 raise self.error(
                     "inside parentheses a function call must be the last condition "
                     "(Segment's parser ends the group at its ')')",
@@ -477,19 +651,20 @@ class _Parser:
                 )
             self.advance()
             first = self.token
-            terms.append(self.term(nested))
+            terms.append(self.unary(nested))
         if connective is None:
             return terms[0]
         return And(tuple(terms)) if connective.kind == "and" else Or(tuple(terms))
 
-    def term(self, nested: bool) -> Trigger:
+    def unary(self, nested: bool) -> Trigger:
+        if self.token.kind == "not":
+            self.advance()
+            return Not(self.unary(nested))
+        return self.primary(nested)
+
+    def primary(self, nested: bool) -> Trigger:
         token = self.token
         if token.kind == "(":
-            if nested:
-                raise self.error(
-                    "nested parentheses are not supported (Segment's parser reads one level)",
-                    token.start,
-                )
             self.advance()
             if self.token.kind == ")":
                 raise self.error("empty parentheses", token.start)
@@ -503,95 +678,73 @@ class _Parser:
         if token.kind == "!":
             self.advance()
             if self.token.kind != "name" or self.at(self.index + 1).kind != "(":
-                raise self.error("'!' can only negate contains(...) or match(...)", token.start)
+                raise self.error(_BANG_ONLY_FOR_CALLS, token.start)
             return self.call(negated=True)
         if token.kind == "name":
-            if self.source(token) == "not":
-                raise self.error(
-                    "FQL has no 'not': use '!=', '= null' or !contains(...)/!match(...)",
-                    token.start,
-                )
+            if keyword := _lowercase_keyword(self.source(token)):
+                raise self.error(f"FQL keywords are lowercase: write '{keyword}'", token.start)
             if self.at(self.index + 1).kind == "(":
                 return self.call(negated=False)
             return self.comparison()
         if token.kind in ("and", "or"):
             raise self.error(f"expected a condition before '{token.kind}'", token.start)
         before = self.tokens[self.index - 1] if self.index else None
-        if before is not None and before.kind in ("and", "or"):
+        if before is not None and before.kind in ("and", "or", "not"):
             where = f"after '{before.kind}'"
         else:
             where = 'such as type = "track"'
         raise self.error(f"expected a condition {where}, found {self.describe(token)}", token.start)
 
-    def path(self, token: _Token, allowed: tuple[str, ...]) -> Path:
+    def path(self, token: _Token) -> Path:
         assert isinstance(token.value, tuple)
         parts: tuple[str, ...] = token.value
-        head, text = parts[0], self.source(token)
-        if head in OBJECT_FIELDS and head in allowed:
-            if len(parts) == 1:
-                raise self.error(f"'{head}' needs a key, e.g. {head}.plan", token.start)
-        elif head in SCALAR_FIELDS and head in allowed:
-            if len(parts) > 1:
-                raise self.error(f"'{head}' has no keys: write just {head}", token.start)
-        elif head in _FUNCTIONS and len(parts) == 1:
-            raise self.error(f"expected '(' after '{head}'", self.token.start)
-        else:
-            fields = ", ".join(f for f in allowed if f in SCALAR_FIELDS)
-            objects = ", ".join(f"{f}.*" for f in OBJECT_FIELDS)
-            raise self.error(f"unknown field '{text}'; known: {fields}, {objects}", token.start)
+        if parts[0] in _FUNCTIONS and len(parts) == 1:
+            raise self.error(f"expected '(' after '{parts[0]}'", self.token.start)
+        if problem := _path_problem(parts):
+            message, part = problem
+            raise self.error(message, token.part_starts[part])
         return Path(parts)
 
     def comparison(self) -> Comparison:
         name = self.advance()
-        path = self.path(name, SCALAR_FIELDS + OBJECT_FIELDS)
+        path = self.path(name)
         op_token = self.token
         if op_token.kind != "op":
-            raise self.error(
+            message = (
                 f"expected an operator (=, !=, <, <=, >, >=) after '{self.source(name)}', "
-                f"found {self.describe(op_token)}",
-                op_token.start,
+                f"found {self.describe(op_token)}"
             )
+            if self.source(op_token) == "exists":
+                message = f"FQL has no 'exists': write {self.source(name)} != null"
+            raise self.error(message, op_token.start)
         self.advance()
         op = cast(Operator, op_token.value)
         token = self.token
         if token.kind not in _LITERALS:
             message = f"expected a string, number, true, false or null after '{op}'"
-            if token.kind == "name":
+            if token.kind == "name" and (keyword := _lowercase_keyword(self.source(token))):
+                message = f"FQL keywords are lowercase: write '{keyword}'"
+            elif token.kind == "name":
                 message += f' (for text write "{self.source(token)}")'
             raise self.error(message, token.start)
         self.advance()
         value = _literal(token)
-        self.check_comparison(path, op_token, token, value)
+        if problem := _comparison_problem(path, op, value):
+            message, where = problem
+            raise self.error(message, op_token.start if where == "op" else token.start)
         return Comparison(path, op, value)
-
-    def check_comparison(self, path: Path, op: _Token, token: _Token, value: Value) -> None:
-        """Reject the forms whose meaning in Segment differs from how they read."""
-        head, symbol = path.head, op.value
-        if symbol in ("<", "<=", ">", ">="):
-            if head in SCALAR_FIELDS:
-                raise self.error(f"'{symbol}' compares numbers; '{head}' is text", op.start)
-            if not isinstance(value, Number):
-                raise self.error(f"'{symbol}' needs a number", token.start)
-        elif head in ("type", "event") and not isinstance(value, String):
-            # Segment compares these with the literal's text: `event = null` means "null".
-            raise self.error(f"'{head}' can only be compared with a string", token.start)
-        elif head in ("name", "userId") and not isinstance(value, String | Null):
-            raise self.error(f"'{head}' can only be compared with a string or null", token.start)
-        elif symbol == "!=" and isinstance(value, Boolean):
-            # Segment's `!= true` compares with the string "true", so `true != true` matches.
-            raise self.error(
-                f"'!= {self.source(token)}' does not work in Segment (it compares with the "
-                f'text "{self.source(token)}"); test "= {str(not value.value).lower()}" instead',
-                op.start,
-            )
 
     def call(self, negated: bool) -> Call:
         name = self.advance()
         assert isinstance(name.value, tuple)
         function = self.source(name)
         if function not in _FUNCTIONS:
+            hint = " (for presence write field != null)" if function == "exists" else ""
+            if function.lower() in _FUNCTIONS:
+                hint = f" (function names are lowercase: write {function.lower()})"
             raise self.error(
-                f"unknown function '{function}'; known: {', '.join(_FUNCTIONS)}", name.start
+                f"unknown function '{function}'; known: {', '.join(_FUNCTIONS)}{hint}",
+                name.start,
             )
         self.advance()  # the '(' seen by the caller
         if self.token.kind != "name":
@@ -601,9 +754,7 @@ class _Parser:
                 self.token.start,
             )
         field = self.advance()
-        if field.value == ("type",):
-            raise self.error(f"{function}() cannot test 'type' (Segment ignores it)", field.start)
-        path = self.path(field, ("event", "name", "userId", *OBJECT_FIELDS))
+        path = self.path(field)
         if self.token.kind != ",":
             raise self.error(
                 f"expected ',' after the 1st argument of {function}()", self.token.start
@@ -616,13 +767,10 @@ class _Parser:
                 argument.start,
             )
         self.advance()
-        text = argument.value
-        assert isinstance(text, str)
-        if function == "match" and not _is_pattern(text):
-            raise self.error(
-                'match() patterns are "prefix*" or "*suffix" (one \'*\', at the start or end)',
-                argument.start,
-            )
+        assert isinstance(argument.value, str)
+        if problem := _call_problem(function, path, argument.value):
+            message, where = problem
+            raise self.error(message, field.start if where == "path" else argument.start)
         if self.token.kind != ")":
             if self.token.kind == "eof":
                 raise self.error(
@@ -630,7 +778,7 @@ class _Parser:
                 )
             raise self.error(f"expected ')' to close {function}()", self.token.start)
         self.advance()
-        return Call(cast(Function, function), path, text, negated)
+        return Call(cast(Function, function), path, argument.value, negated)
 
 
 def _literal(token: _Token) -> Value:
@@ -645,10 +793,6 @@ def _literal(token: _Token) -> Value:
     return Boolean(token.kind == "true")
 
 
-def _is_pattern(pattern: str) -> bool:
-    return pattern.count("*") == 1 and (pattern.endswith("*") or pattern.startswith("*"))
-
-
 # --------------------------------------------------------------------------- the meaning
 
 
@@ -658,6 +802,8 @@ def evaluate(trigger: Trigger, event: Mapping[str, object]) -> bool:
         return all(evaluate(term, event) for term in trigger.terms)
     if isinstance(trigger, Or):
         return any(evaluate(term, event) for term in trigger.terms)
+    if isinstance(trigger, Not):
+        return not evaluate(trigger.operand, event)
     actual = _resolve(trigger.path, event)
     if isinstance(trigger, Call):
         if not isinstance(actual, str):  # both the plain and the negated form need a string
@@ -682,14 +828,17 @@ def _falsy(value: object) -> bool:
     """JavaScript's falsiness for JSON values: null, false, 0, NaN and "" (not [] or {})."""
     if value is None or value is False or value == "":
         return True
-    return _is_number(value) and (value == 0 or value != value)
+    number = _js_number(value)
+    return number is not None and (number == 0 or number != number)
 
 
 def _member(value: object, key: str) -> object:
-    """JavaScript's `value[key]` for JSON values (prototype members are not modelled)."""
+    """JavaScript's `value[key]` for JSON values, including the built-in methods it finds."""
     if isinstance(value, Mapping):
         return value.get(key)
+    methods: frozenset[str] = frozenset()
     if isinstance(value, list | str):
+        methods = ARRAY_METHODS if isinstance(value, list) else STRING_METHODS
         if isinstance(value, str):
             # JavaScript indexes and measures strings in UTF-16 code units.
             units = value.encode("utf-16-le", "surrogatepass")
@@ -702,11 +851,19 @@ def _member(value: object, key: str) -> object:
         if key.isascii() and key.isdigit() and (key == "0" or not key.startswith("0")):
             index = int(key)
             return value[index] if index < len(value) else None
-    return None
+    elif _js_number(value) is not None:
+        methods = NUMBER_METHODS
+    return BUILTIN if key in methods else None
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _js_number(value: object) -> float | None:
+    """The JavaScript number for a JSON number (every number is a double there), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond the double range: JSON.parse gives Infinity
+        return math.inf if value > 0 else -math.inf
 
 
 def _compare(actual: object, op: Operator, value: Value) -> bool:
@@ -717,11 +874,10 @@ def _compare(actual: object, op: Operator, value: Value) -> bool:
     if isinstance(value, String):  # strict: "1" is not 1
         return (actual == value.value) == (op == "=")
     # Numbers: every numeric operator needs an actual number, '!=' included.
-    if not _is_number(actual):
+    number = _js_number(actual)
+    if number is None:
         return False
-    number = value.value
-    assert isinstance(actual, int | float)
-    return _NUMERIC[op](actual, number)
+    return _NUMERIC[op](number, float(value.value))
 
 
 _NUMERIC: Final[dict[str, Callable[[float, float], bool]]] = {
@@ -757,12 +913,32 @@ _RUNTIME_NUMERIC: Final = {
 def compile_expression(trigger: Trigger) -> str:
     """A Python expression over `event` (a Mapping[str, Any]) computing `evaluate(trigger, event)`.
 
-    The expression calls helpers of the runtime module `fql.py`, which generated code must
-    import as `_fql`. Literals are emitted with repr(), so no input can inject code.
+    The expression is a bool, calls helpers of the runtime module `fql.py` (which generated code
+    must import as `_fql`), and passes ruff's simplification rules. Literals are emitted with
+    repr(), so no input can inject code.
     """
     if isinstance(trigger, And | Or):
         joiner = " and " if isinstance(trigger, And) else " or "
         return joiner.join(_compile_term(term) for term in trigger.terms)
+    if isinstance(trigger, Not):
+        return _compile_not(trigger.operand)
+    return _compile_condition(trigger, negated=False)
+
+
+def _compile_term(trigger: Trigger) -> str:
+    code = compile_expression(trigger)
+    return f"({code})" if isinstance(trigger, And | Or) else code
+
+
+def _compile_not(operand: Trigger) -> str:
+    if isinstance(operand, Not):  # both are bools, so `not not x` is x (kept in parentheses)
+        return _compile_term(operand.operand)
+    if isinstance(operand, Comparison) and not isinstance(operand.value, Number):
+        return _compile_condition(operand, negated=True)  # `x != 'a'`, not `not x == 'a'`
+    return f"not {_compile_term(operand)}"
+
+
+def _compile_condition(trigger: Comparison | Call, negated: bool) -> str:
     value = _compile_path(trigger.path)
     if isinstance(trigger, Call):
         if trigger.function == "contains":
@@ -774,25 +950,23 @@ def compile_expression(trigger: Trigger) -> str:
         if trigger.negated:
             helper = "not_" + helper
         return f"_fql.{helper}({value}, {argument!r})"
-    op, literal = trigger.op, trigger.value
+    # Non-numeric comparisons are plain Python operators, which `negated` inverts.
+    positive, literal = trigger.op == "=", trigger.value
+    if negated:
+        positive = not positive
     if isinstance(literal, Null):
-        return f"{value} is None" if op == "=" else f"{value} is not None"
+        return f"{value} is None" if positive else f"{value} is not None"
     if isinstance(literal, Boolean):
-        return f"{value} is {literal.value!r}"
+        return f"{value} {'is' if positive else 'is not'} {literal.value!r}"
     if isinstance(literal, String):
-        return f"{value} {'==' if op == '=' else '!='} {literal.value!r}"
-    return f"_fql.{_RUNTIME_NUMERIC[op]}({value}, {literal.value!r})"
-
-
-def _compile_term(trigger: Trigger) -> str:
-    code = compile_expression(trigger)
-    return f"({code})" if isinstance(trigger, And | Or) else code
+        return f"{value} {'==' if positive else '!='} {literal.value!r}"
+    return f"_fql.{_RUNTIME_NUMERIC[trigger.op]}({value}, {literal.value!r})"
 
 
 def _compile_path(path: Path) -> str:
     if len(path.parts) == 1:
         return f"event.get({path.head!r})"
-    return f"_fql.get(event, {path.parts!r})"
+    return f"_fql.get(event.get({path.head!r}), {path.parts[1:]!r})"
 
 
 # --------------------------------------------------------------------------- utilities
@@ -805,21 +979,27 @@ def fields_used(trigger: Trigger) -> set[str]:
         for term in trigger.terms:
             used |= fields_used(term)
         return used
+    if isinstance(trigger, Not):
+        return fields_used(trigger.operand)
     return {trigger.path.dotted()}
 
 
 def to_text(trigger: Trigger) -> str:
-    """Canonical FQL for a trigger; `parse(to_text(t)) == t` for every `t` that parse returns."""
+    """Canonical FQL for a trigger; `parse(to_text(t)) == t` for every tree `t`."""
     if isinstance(trigger, And | Or):
         joiner = " and " if isinstance(trigger, And) else " or "
-        return joiner.join(
-            f"({to_text(t)})" if isinstance(t, And | Or) else to_text(t) for t in trigger.terms
-        )
+        return joiner.join(_term_text(t) for t in trigger.terms)
+    if isinstance(trigger, Not):
+        return "not " + _term_text(trigger.operand)
     path = ".".join(_name_text(part) for part in trigger.path.parts)
     if isinstance(trigger, Call):
         bang = "!" if trigger.negated else ""
         return f"{bang}{trigger.function}({path}, {_string_text(trigger.argument)})"
     return f"{path} {trigger.op} {_value_text(trigger.value)}"
+
+
+def _term_text(trigger: Trigger) -> str:
+    return f"({to_text(trigger)})" if isinstance(trigger, And | Or) else to_text(trigger)
 
 
 def _name_text(part: str) -> str:
@@ -832,22 +1012,7 @@ def _name_text(part: str) -> str:
 
 
 def _string_text(text: str) -> str:
-    out = ['"']
-    for c in text:
-        if c in '"\\':
-            out.append("\\" + c)
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\r":
-            out.append("\\r")
-        elif ord(c) < 0x20 or c == "\x7f":
-            out.append(f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def _value_text(value: Value) -> str:
@@ -862,3 +1027,108 @@ def _value_text(value: Value) -> str:
     # Plain decimal notation (FQL has no exponents) that reads back as the same float.
     text = format(Decimal(repr(value.value)), "f")
     return text if "." in text else text + ".0"
+
+
+# --------------------------------------------------------------------------- documentation
+
+
+@dataclass(frozen=True)
+class GuideEntry:
+    """One form of the language in docs/spec-reference.md. The tests check that `example`
+    matches the event `matches` and not the event `misses` (here, and in Segment unless the
+    form is an extension)."""
+
+    form: str
+    example: str
+    meaning: str
+    matches: dict[str, Any]
+    misses: dict[str, Any]
+
+
+EXTENSIONS: Final = (
+    "nested parentheses: Segment's parser reads one level and rejects more",
+    '`not`: Segment\'s parser skips the word, so there `not type = "track"` means `type = "track"`',
+    '`\\"` inside a string: Segment has no escapes and ends the string at that quote, '
+    'keeping the backslash (there `"a\\"b"` is the text `a\\`)',
+)
+
+_ORDER: Final[dict[str, Any]] = {"type": "track", "event": "Order Completed"}
+_G = GuideEntry
+# fmt: off
+GUIDE: Final = (
+    _G("Message type", 'type = "track"',
+       "`type` is the message type: track, identify, page, screen, group or alias.",
+       _ORDER, {"type": "identify"}),
+    _G("Equals (text)", 'event = "Order Completed"',
+       "Exact, case-sensitive text. `type`, `event` compare text only; `name` also `null`, `userId` "
+       "also `null`, `true`, `false`.",
+       _ORDER, {"type": "track", "event": "order completed"}),
+    _G("Not equal", 'event != "Order Completed"',
+       "Also matches when the field is missing or not a string.",
+       {"type": "track"}, _ORDER),
+    _G("Field path", 'context.device.type = "ios"',
+       "Dotted keys into `properties`, `traits` or `context`; a key of a missing value is missing.",
+       {"context": {"device": {"type": "ios"}}}, {"context": {"device": "ios"}}),
+    _G("Escaped key", 'properties.first\\ name = "Ann"',
+       "A backslash makes the next character part of the key: a space, a leading digit "
+       "(`items.\\0` is the first item) or a keyword ending the path (`\\and`). Arrays and "
+       "strings also have `length`.",
+       {"properties": {"first name": "Ann"}}, {"properties": {"first": "Ann"}}),
+    _G("Number", "properties.total >= 100",
+       "`=`, `!=`, `<`, `<=`, `>`, `>=` with a number match numbers only (`!= 5` matches neither "
+       'a missing field nor "5"). Numbers are doubles, as in JavaScript.',
+       {"properties": {"total": 120.5}}, {"properties": {"total": "120.5"}}),
+    _G("Boolean", "traits.vip = true",
+       "Matches the boolean only (not `1` or `\"true\"`). For `!= true` write `= false`.",
+       {"traits": {"vip": True}}, {"traits": {"vip": "true"}}),
+    _G("Null", "properties.coupon = null",
+       "Missing or null. `!= null` means present (any value, even `false` or `\"\"`).",
+       {"properties": {"coupon": None}}, {"properties": {"coupon": ""}}),
+    _G("Contains", 'contains(event, "Order")',
+       "The field is a string containing the text (case-sensitive); any field but `type`.",
+       _ORDER, {"type": "track", "event": "Signed Up"}),
+    _G("Starts / ends with", 'match(properties.email, "*@example.com")',
+       '`"prefix*"` or `"*suffix"`: one `*`, at the start or the end.',
+       {"properties": {"email": "ann@example.com"}}, {"properties": {"email": "a@example.org"}}),
+    _G("Negated function", '!contains(properties.plan, "trial")',
+       "The field is a string *without* the text: a missing field matches neither `contains` "
+       "nor `!contains`. Only functions take `!`.",
+       {"properties": {"plan": "pro"}}, {"properties": {}}),
+    _G("And / or", 'type = "identify" or type = "group"',
+       "Lowercase `and`, `or`. A group uses one of them; mix them with parentheses.",
+       {"type": "group"}, {"type": "track"}),
+    _G("Parentheses", 'type = "track" and (event = "Order Completed" or event = "Order Refunded")',
+       "Group conditions. Inside parentheses `contains()`/`match()` must be the last condition.",
+       _ORDER, {"type": "track", "event": "Cart Viewed"}),
+    _G("Not (extension)", 'not (type = "track" or type = "page")',
+       "Negates a condition. Segment's parser skips `not`: do not copy such a trigger there.",
+       {"type": "identify"}, _ORDER),
+    _G("Nested parentheses (extension)",
+       'type = "track" and (event = "A" or (properties.total > 10 and properties.vip = true))',
+       "Any depth; Segment accepts one level only.",
+       {"type": "track", "event": "B", "properties": {"total": 12, "vip": True}},
+       {"type": "track", "event": "B", "properties": {"total": 12}}),
+    _G("Quote in a string (extension)", 'event = "Said \\"hi\\""',
+       '`\\"` is a quote; any other backslash is itself, as in Segment (which cannot write a '
+       "quote inside a string: do not copy such a trigger there).",
+       {"event": 'Said "hi"'}, {"event": "Said hi"}),
+)
+
+# Triggers Segment accepts with another meaning than they show, or cannot parse: each is a
+# located syntax error here. (trigger, why)
+REJECTED: Final = (
+    ('type = "a" and event = "b" or event = "c"', "mixed `and`/`or`: Segment applies the last"),
+    ('!(type = "track")', "Segment ignores `!` before anything but a function"),
+    ('type = "a" AND event = "b"', "Segment drops uppercase `AND`/`OR` as unknown words"),
+    ('anonymousId = "x"', "Segment drops unknown fields without a word"),
+    ("properties.sku exists", "there is no `exists`: write `properties.sku != null`"),
+    ("properties.flag != true", 'Segment compares with the text "true"'),
+    ('properties.total > "5"', "`<`, `>` ... compare numbers: write 5"),
+    ("event = 5", 'Segment compares `event` with the text "5"'),
+    ('match(event, "Order")', "a pattern without `*` means `*rder` in Segment"),
+    ('(contains(event, "a") or type = "b")', "Segment ends the group at the call's `)`"),
+    ('event == "x"', "FQL compares with `=`"),
+    ("event = 'x'", "Segment keeps single quotes as part of the text"),
+    ("properties.toString = null", "every JavaScript object has `toString`"),
+)
+# fmt: on

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Final
@@ -220,12 +219,16 @@ def _check_format(value: Any, fmt: str) -> bool:
     return check(value) if check else True
 
 
+_DAYS_IN_MONTH: Final = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _real_date(text: str) -> bool:
-    try:
-        datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
+    """Whether `YYYY-MM-DD` names a day of the proleptic Gregorian calendar (year 1 onwards)."""
+    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:10])
+    if year < 1 or not 1 <= month <= 12 or day < 1:
         return False
-    return True
+    leap = month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return day <= _DAYS_IN_MONTH[month - 1] + leap
 
 
 def _is_date_time(text: str) -> bool:
@@ -735,3 +738,66 @@ def process(payload: Any, schema: Schema) -> dict[str, Any]:
         field = errors[0][0]
         raise PayloadValidationError(" ".join(m for _, m in errors), field, errors)
     return result
+
+
+# --- helpers of the compiled pipeline ------------------------------------------------------------
+# Generated code checks the common case inline (a string where a string is expected, ...) and
+# hands any other value of a field to `field_value`, which runs this module's steps on it alone.
+
+DROP: Final = object()
+"""`field_value` result: the cleaning step removes the value (its key is left out)."""
+FAIL: Final = _FAIL
+"""`field_value` result: the value is invalid; `process` gives the error message."""
+
+
+def field_value(item: Any, schema: Schema, root: bool) -> Any:
+    """One property value cleaned, coerced and checked as `process` does it: value, DROP or FAIL."""
+    kinds = _types(schema)
+    if _drop(item, kinds, root):
+        return DROP
+    if isinstance(item, dict) and "properties" in schema:
+        item = remove_empty_values(item, schema)
+    elif isinstance(item, list) and "items" in schema:
+        item_kinds = _types(schema["items"])
+        item = [v for v in item if not _drop(v, item_kinds, False) or isinstance(v, dict)]
+    errors: list[tuple[str, str]] = []
+    value = check(item, schema, "", errors)
+    return FAIL if errors else value
+
+
+def validated(payload: Any, schema: Schema) -> dict[str, Any] | None:
+    """`process(payload, schema)`, or None when the payload is invalid."""
+    try:
+        return process(payload, schema)
+    except PayloadValidationError:
+        return None
+
+
+def check_format(value: str, fmt: str) -> bool:
+    return _check_format(value, fmt)
+
+
+_ISO_INSTANT = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d"
+    r"(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?",
+    re.ASCII,
+)
+
+
+_ISO_DATE_TIME = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?",
+    re.ASCII,
+)
+
+
+def is_date_time(text: str) -> bool:
+    """`date-time` format check; days 01-28 of years 0001-9999 need no calendar."""
+    if _ISO_DATE_TIME.fullmatch(text) is not None and text[:4] != "0000":
+        return True
+    return _is_date_time(text)
+
+
+def date_like(text: str) -> bool:
+    """`is_date_like`, answering the usual ISO 8601 instants without the V8 emulation."""
+    return _ISO_INSTANT.fullmatch(text) is not None or is_date_like(text)

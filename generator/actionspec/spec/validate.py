@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from actionspec import ir
 from actionspec.diagnostics import Diagnostics
 from actionspec.languages import mapping as mapping_language
 from actionspec.languages import triggers
@@ -232,6 +233,16 @@ def _check_references(spec: dict[str, Any], doc: LocatedDocument, out: Diagnosti
         _check_request(action["request"], (*at, "request"), spec, doc, out, scope)
         if "batch" in action and "body" in action["batch"]:
             _check_mapping(action["batch"]["body"], (*at, "batch", "body"), doc, out)
+        for i, invariant in enumerate(action.get("invariants", [])):
+            _check_invariant(invariant, (*at, "invariants", i), action["fields"], doc, out)
+        for i, requirement in enumerate(action.get("requirements", [])):
+            _check_requirement(requirement, (*at, "requirements", i), action, settings, doc, out)
+        if {"merge", "body"} <= set(action.get("batch", {})):
+            out.add(
+                doc.locate((*at, "batch", "merge"), key=True),
+                f"{dotted((*at, 'batch'))} has both 'merge' and 'body'",
+                "merge concatenates the lists of the per-event bodies; body builds a new one",
+            )
 
     for i, preset in enumerate(spec.get("presets", [])):
         at = ("presets", i)
@@ -260,6 +271,10 @@ def _check_references(spec: dict[str, Any], doc: LocatedDocument, out: Diagnosti
                     else f"fields: {', '.join(action['fields'])}",
                 )
             _check_mapping(value, (*at, "mapping", field_key), doc, out)
+        if "when_settings" in preset:
+            _check_settings_condition(
+                preset["when_settings"], (*at, "when_settings"), settings, doc, out
+            )
 
     if "on_delete" in spec:
         scope = {"settings": setting_names, "userId": set(), "anonymousId": set()}
@@ -306,6 +321,88 @@ def _check_request(
         _check_template(template, (*at, "headers", name), doc, out, scope)
     if "body" in request:
         _check_mapping(request["body"], (*at, "body"), doc, out)
+
+
+def _check_invariant(
+    invariant: dict[str, Any],
+    at: PathKey,
+    fields: dict[str, Any],
+    doc: LocatedDocument,
+    out: Diagnostics,
+) -> None:
+    if not {"keys", "flat", "max_items"} & set(invariant):
+        out.add(
+            doc.locate(at),
+            f"{dotted(at)} promises nothing",
+            "give keys: snake_case|lower_case, flat: true or max_items: N",
+        )
+    try:
+        steps = ir.parse_invariant_path(invariant["path"])
+    except ir.InvariantPathError as exc:
+        out.add(
+            doc.locate_in_string((*at, "path"), exc.offset),
+            f"{dotted((*at, 'path'))}: {exc.message}",
+            "e.g. $.d[*].evtData",
+        )
+        return
+    if invariant["in"] == "payload" and steps and steps[0] not in fields:
+        first = steps[0]
+        close = difflib.get_close_matches(str(first), sorted(fields), n=1)
+        out.add(
+            doc.locate_in_string((*at, "path"), 0),
+            f"{dotted((*at, 'path'))}: the payload has no field {first!r}",
+            f"did you mean '{close[0]}'?" if close else f"fields: {', '.join(fields)}",
+        )
+
+
+def _check_settings_condition(
+    condition: dict[str, Any],
+    at: PathKey,
+    settings: dict[str, Any],
+    doc: LocatedDocument,
+    out: Diagnostics,
+) -> None:
+    """`{setting: value}`: the setting exists and, for a select, the value is one of its choices."""
+    for key, value in condition.items():
+        setting = settings.get(key)
+        if setting is None:
+            close = difflib.get_close_matches(key, sorted(settings), n=1)
+            out.add(
+                doc.locate((*at, key), key=True),
+                f"{dotted(at)} names the setting '{key}', which does not exist",
+                f"did you mean '{close[0]}'?" if close else f"settings: {', '.join(settings)}",
+            )
+            continue
+        values = [c["value"] if isinstance(c, dict) else c for c in setting.get("choices", [])]
+        if values and value not in values:
+            out.add(
+                doc.locate((*at, key)),
+                f"{dotted(at)}: {value!r} is not a choice of setting '{key}'",
+                f"choices: {values}",
+            )
+
+
+def _check_requirement(
+    requirement: dict[str, Any],
+    at: PathKey,
+    action: dict[str, Any],
+    settings: dict[str, Any],
+    doc: LocatedDocument,
+    out: Diagnostics,
+) -> None:
+    fields = action["fields"]
+    for i, key in enumerate(requirement["fields"]):
+        if key not in fields:
+            close = difflib.get_close_matches(key, sorted(fields), n=1)
+            out.add(
+                doc.locate((*at, "fields", i)),
+                f"{dotted(at)} names the field '{key}', which the action does not have",
+                f"did you mean '{close[0]}'?" if close else f"fields: {', '.join(fields)}",
+            )
+    if "when_settings" in requirement:
+        _check_settings_condition(
+            requirement["when_settings"], (*at, "when_settings"), settings, doc, out
+        )
 
 
 def _check_fields(

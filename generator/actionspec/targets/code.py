@@ -7,7 +7,9 @@ from typing import Any
 
 from actionspec import ir
 from actionspec.languages import mapping as mapping_language
+from actionspec.languages import payload as payload_language
 from actionspec.languages import triggers
+from actionspec.targets import jsonschema
 from actionspec.targets.render import render
 
 
@@ -23,12 +25,28 @@ def _trigger_function(name: str, text: str) -> str:
     return f"def {name}(event: Mapping[str, Any]) -> bool:\n    return bool({expression})"
 
 
+def schema_constant(action: ir.Action) -> str:
+    return f"_SCHEMA_{action.name.upper()}"
+
+
 def module_source(dest: ir.Destination) -> str:
     functions: list[str] = []
+    constants = payload_language.Constants()
+
+    def payload_function(name: str, action: ir.Action, mapping: Any) -> None:
+        """The fused mapping + payload pipeline of `action` under `mapping`."""
+        schema = jsonschema.payload_schema(dest, action)
+        functions.append(
+            payload_language.compile_payload_function(
+                name, mapping, schema, schema_constant(action), constants
+            )
+        )
+
     for action in dest.actions:
         functions.append(
             mapping_language.compile_function(f"map_{action.name}", action.default_mapping())
         )
+        payload_function(f"payload_{action.name}", action, action.default_mapping())
         if action.request.has_body:
             functions.append(
                 mapping_language.compile_function(f"body_{action.name}", action.request.body)
@@ -40,16 +58,21 @@ def module_source(dest: ir.Destination) -> str:
         action = dest.action(preset.action)
         matches = f"preset_{i}_matches"
         functions.append(_trigger_function(matches, preset.trigger))
-        mapping = f"map_{action.name}"
+        mapping, payload = f"map_{action.name}", f"payload_{action.name}"
         if preset.mapping != action.default_mapping():
-            mapping = f"preset_{i}_mapping"
+            mapping, payload = f"preset_{i}_mapping", f"preset_{i}_payload"
             functions.append(mapping_language.compile_function(mapping, preset.mapping))
-        presets.append({"preset": preset, "matches": matches, "mapping": mapping})
+            payload_function(payload, action, preset.mapping)
+        presets.append(
+            {"preset": preset, "matches": matches, "mapping": mapping, "payload": payload}
+        )
     limits = {k: v for k, v in dataclasses.asdict(dest.limits).items() if v is not None}
     return render(
         "destination.py.jinja",
         dest=dest,
         functions=functions,
+        constants=constants.lines,
+        schema_constant=schema_constant,
         uses_fql=any("_fql." in function for function in functions),
         presets=presets,
         limits=limits,

@@ -248,12 +248,34 @@ def _limits(dest: ir.Destination) -> list[str]:
         lines.append(f"At most {limits.batch_size} records in one request.")
     batched = [a for a in dest.actions if a.batch_size is not None]
     for action in batched:
+        unit = "records" if action.batch_merge else "payloads"
         lines.append(
-            f"{one_line(action.title)} sends up to {action.batch_size} payloads per request."
+            f"{one_line(action.title)} sends up to {action.batch_size} {unit} per request."
         )
     if lines or "timeout_seconds" in raw:
         lines.append(f"Requests time out after {limits.timeout_seconds:g} seconds.")
     return lines
+
+
+def _settings_condition(dest: ir.Destination, condition: dict[str, Any]) -> str:
+    """`Presets` is `cloud_mode`: a settings condition in words, by setting label."""
+    labels = {s.key: s.label for s in dest.settings}
+    return " and ".join(
+        f"{one_line(labels.get(k, k))} ({code(k)}) is {code(json.dumps(v, ensure_ascii=False))}"
+        for k, v in condition.items()
+    )
+
+
+def _requirement(dest: ir.Destination, requirement: ir.Requirement) -> str:
+    """One settings-dependent payload check in words."""
+    joined = (" or " if requirement.any else " and ").join(code(f) for f in requirement.fields)
+    rule = f"{joined} must be present"
+    if requirement.any and len(requirement.fields) > 1:
+        rule = f"at least one of {joined} must be present"
+    when = requirement.when_settings
+    sentence = f"When {_settings_condition(dest, when)}, {rule}" if when else rule
+    why = one_line(requirement.description)
+    return f"{sentence[:1].upper()}{sentence[1:]}.{f' {why}' if why else ''}"
 
 
 def context(dest: ir.Destination) -> dict[str, Any]:
@@ -282,6 +304,12 @@ def context(dest: ir.Destination) -> dict[str, Any]:
         }
         for p in dest.presets
     ]
+    # Presets that run only under some settings, grouped by the condition.
+    conditional: dict[str, list[str]] = {}
+    for p in dest.presets:
+        if p.when_settings:
+            condition = _settings_condition(dest, p.when_settings)
+            conditional.setdefault(condition, []).append(one_line(p.name))
     actions = []
     for action in dest.actions:
         request = action.request
@@ -297,10 +325,12 @@ def context(dest: ir.Destination) -> dict[str, Any]:
                 "headers": [f"{code(k)}: {code(v)}" for k, v in request.headers.items()],
                 "body": sentence,
                 "body_block": block,
+                "requirements": [_requirement(dest, r) for r in action.requirements],
                 "batch": None
                 if action.batch_size is None
                 else {
                     "size": action.batch_size,
+                    "merge": code(action.batch_merge) if action.batch_merge else None,
                     "body": json_block(action.batch_body)
                     if action.batch_body is not None
                     else None,
@@ -321,6 +351,7 @@ def context(dest: ir.Destination) -> dict[str, Any]:
         "maintainer": _maintainer(dest.owner),
         "settings": settings_rows,
         "presets": presets,
+        "conditional_presets": list(conditional.items()),
         "max_mappings": dest.limits.max_mappings,
         "actions": actions,
         "limits": _limits(dest),

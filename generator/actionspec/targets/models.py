@@ -59,6 +59,7 @@ def models_source(dest: ir.Destination) -> str:
             use_title_as_name=False,
             snake_case_field=True,
             capitalise_enum_members=True,
+            set_default_enum_member=True,  # a select setting's default as its enum member
             keep_model_order=True,
             formatters=[],
         )

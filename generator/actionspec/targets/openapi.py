@@ -359,10 +359,13 @@ class _Builder:
                     "DeleteUserBody",
                     f"{dest.name} user deletion request body",
                     dest.on_delete.body,
-                    {
-                        "$.userId": {"type": "string", "description": "The user's userId."},
+                    {  # either may be unknown (null) when a user is deleted
+                        "$.userId": {
+                            "type": ["string", "null"],
+                            "description": "The user's userId.",
+                        },
                         "$.anonymousId": {
-                            "type": "string",
+                            "type": ["string", "null"],
                             "description": "The user's anonymousId.",
                         },
                     },
@@ -377,6 +380,18 @@ class _Builder:
                 )
             )
         return found
+
+
+def action_body_schemas(
+    dest: ir.Destination,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any] | None]]:
+    """Each action's request body schema (None: no body) and the named schemas they refer to.
+
+    The preview service's description reuses them for the requests it shows.
+    """
+    builder = _Builder(dest)
+    bodies = {action.key: builder.action_body(action) for action in dest.actions}
+    return builder.schemas, bodies
 
 
 # --------------------------------------------------------------------------- security

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from actionspec.languages import mapping_docs, triggers
 from actionspec.spec.validate import metaschema
 from actionspec.targets.render import md
 
@@ -60,4 +62,43 @@ def generate() -> dict[str, str]:
         if sub.get("description"):
             lines += [md(sub["description"]), ""]
         lines += _table(sub)
+    lines += ["", *mapping_docs.markdown()]  # every directive, with an evaluated example
+    lines += ["", *_trigger_section()]
     return {"docs/spec-reference.md": "\n".join(lines) + "\n"}
+
+
+def _cell(text: str) -> str:
+    """Table cell text; unlike md(), backslashes stay as they are (code spans show them)."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _event(value: dict[str, Any]) -> str:
+    return "`" + json.dumps(value, ensure_ascii=False, separators=(", ", ": ")) + "`"
+
+
+def _trigger_section() -> list[str]:
+    """The trigger language: every form with an example (tested in tests/test_triggers.py)."""
+    lines = [
+        '<a id="triggers"></a>',
+        "## Trigger language (FQL)",
+        "",
+        "A `trigger` (of a preset or an action) selects the events an action runs for. It is "
+        "the part of Segment's FQL that Segment's action subscriptions use, with the meaning "
+        "of `@segment/destination-subscriptions` (checked against its recorded verdicts, "
+        "`tools/fql_reference`). What Segment reads the way it looks is accepted with the same "
+        "meaning; what Segment would read differently is an error that says why; three forms "
+        "Segment cannot express are actionspec extensions.",
+        "",
+        "| Form | Example | Matches | Does not match | Meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for entry in triggers.GUIDE:
+        lines.append(
+            f"| {entry.form} | `{_cell(entry.example)}` | {_event(entry.matches)} | "
+            f"{_event(entry.misses)} | {_cell(entry.meaning)} |"
+        )
+    lines += ["", "Extensions (do not copy triggers using the last two to Segment):", ""]
+    lines += [f"- {text}" for text in triggers.EXTENSIONS]
+    lines += ["", "Errors rather than a surprise:", "", "| Trigger | Why |", "| --- | --- |"]
+    lines += [f"| `{_cell(text)}` | {_cell(why)} |" for text, why in triggers.REJECTED]
+    return lines

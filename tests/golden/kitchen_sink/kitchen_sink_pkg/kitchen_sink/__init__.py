@@ -9,255 +9,622 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._runtime import mapping as _m
+from .._runtime import payload as _p
 from .._runtime.core import Action, Destination, Preset, RequestTemplate, Setting
+from .._runtime.hooks import ActionHooks
 from .._runtime.schemas import load_schema
+from . import hooks as _hooks
 from . import models
 
 __all__ = ["DESTINATION"]
 
+_SCHEMA_CLASS_: dict[str, Any] = load_schema(__name__, "class_.json")
+_SCHEMA_FOO_BAR: dict[str, Any] = load_schema(__name__, "foo_bar.json")
+_SCHEMA_FOO_BAR_2: dict[str, Any] = load_schema(__name__, "foo_bar_2.json")
+_SCHEMA_INIT: dict[str, Any] = load_schema(__name__, "init.json")
+_SCHEMA_N_1ST: dict[str, Any] = load_schema(__name__, "n_1st.json")
+_SCHEMA_A_B: dict[str, Any] = load_schema(__name__, "a_b.json")
+_SCHEMA_UNICODE: dict[str, Any] = load_schema(__name__, "unicode.json")
+_FIELD_SCHEMA_1: dict[str, Any] = _SCHEMA_CLASS_["properties"]["from"]
+_FIELD_SCHEMA_2: dict[str, Any] = _SCHEMA_CLASS_["properties"]["__init__"]
+_FIELD_SCHEMA_3: dict[str, Any] = _SCHEMA_CLASS_["properties"]["a-b"]
+_FIELD_SCHEMA_4: dict[str, Any] = _SCHEMA_CLASS_["properties"]["1st"]
+_FIELD_SCHEMA_5: dict[str, Any] = _SCHEMA_CLASS_["properties"]["type"]
+_FIELD_SCHEMA_6: dict[str, Any] = _SCHEMA_CLASS_["properties"]["Ünïcode"]
+_FIELD_SCHEMA_7: dict[str, Any] = _SCHEMA_CLASS_["properties"]["fooBar"]
+_FIELD_SCHEMA_8: dict[str, Any] = _SCHEMA_CLASS_["properties"]["foo_bar"]
+_FIELD_SCHEMA_9: dict[str, Any] = _SCHEMA_CLASS_["properties"]["secret"]
+_FIELD_SCHEMA_10: dict[str, Any] = _SCHEMA_CLASS_["properties"]["address"]
+_FIELD_SCHEMA_11: dict[str, Any] = _SCHEMA_CLASS_["properties"]["extra"]
+_FIELD_SCHEMA_12: dict[str, Any] = _SCHEMA_CLASS_["properties"]["tags"]
+_FIELD_SCHEMA_13: dict[str, Any] = _SCHEMA_CLASS_["properties"]["plan"]
+_FIELD_SCHEMA_14: dict[str, Any] = _SCHEMA_CLASS_["properties"]["nullable"]
+_FIELD_SCHEMA_15: dict[str, Any] = _SCHEMA_CLASS_["properties"]["email"]
+_FIELD_SCHEMA_16: dict[str, Any] = _SCHEMA_CLASS_["properties"]["website"]
+_FIELD_SCHEMA_17: dict[str, Any] = _SCHEMA_CLASS_["properties"]["when"]
+_FIELD_SCHEMA_18: dict[str, Any] = _SCHEMA_CLASS_["properties"]["injected"]
+_FIELD_SCHEMA_19: dict[str, Any] = _SCHEMA_CLASS_["properties"]["injected2"]
+_FIELD_SCHEMA_20: dict[str, Any] = _SCHEMA_FOO_BAR["properties"]["userId"]
+_FIELD_SCHEMA_21: dict[str, Any] = _SCHEMA_FOO_BAR["properties"]["traits"]
+_FIELD_SCHEMA_22: dict[str, Any] = _SCHEMA_FOO_BAR_2["properties"]["list"]
+_FIELD_SCHEMA_23: dict[str, Any] = _SCHEMA_INIT["properties"]["x"]
+_FIELD_SCHEMA_24: dict[str, Any] = _SCHEMA_N_1ST["properties"]["from"]
+_FIELD_SCHEMA_25: dict[str, Any] = _SCHEMA_A_B["properties"]["type"]
+_FIELD_SCHEMA_26: dict[str, Any] = _SCHEMA_UNICODE["properties"]["Ünïcode"]
+_FIELD_SCHEMA_27: dict[str, Any] = _SCHEMA_FOO_BAR_2["properties"]["foo_bar"]
+
 
 def map_class_(data: Mapping[str, Any]) -> Any:
-    v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("properties", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    v2 = v2.get("from", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    if v2 is not _m.MISSING:
-        v1["from"] = v2
-    v3: Any = data
-    v3 = v3.get("properties", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    v3 = v3.get("__init__", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    if v3 is not _m.MISSING:
-        v1["__init__"] = v3
-    v4: Any = data
-    v4 = v4.get("properties", _m.MISSING) if isinstance(v4, dict) else _m.MISSING
-    v4 = v4.get("a-b", _m.MISSING) if isinstance(v4, dict) else _m.MISSING
-    if v4 is not _m.MISSING:
-        v1["a-b"] = v4
-    v5: Any = data
-    v5 = v5.get("properties", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
-    v5 = v5.get("1st", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
-    if v5 is not _m.MISSING:
-        v1["1st"] = v5
-    v6: Any = data
-    v6 = v6.get("timestamp", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
-    if v6 is not _m.MISSING:
-        v1["type"] = v6
-    v7: Any = data
-    v7 = v7.get("properties", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
-    v7 = v7.get("unicode", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
-    if v7 is not _m.MISSING:
-        v1["Ünïcode"] = v7
-    v8: Any = data
-    v8 = v8.get("event", _m.MISSING) if isinstance(v8, dict) else _m.MISSING
-    v9: Any = data
-    v9 = v9.get("userId", _m.MISSING) if isinstance(v9, dict) else _m.MISSING
-    v1["fooBar"] = _m.template_text(v8) + " by " + _m.template_text(v9)
-    v11: Any = data
-    v11 = v11.get("userId", _m.MISSING) if isinstance(v11, dict) else _m.MISSING
+    v1: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v3: Any = v1.get("from", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "from")
+    v4: Any = v1.get("__init__", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "__init__")
+    v5: Any = v1.get("a-b", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "a-b")
+    v6: Any = v1.get("1st", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "1st")
+    v7: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    v8: Any = v1.get("unicode", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "unicode")
+    v9: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
     v10: Any = _m.MISSING
-    if v11 is not _m.MISSING and v11 is not None:
-        v12: Any = data
-        v12 = v12.get("userId", _m.MISSING) if isinstance(v12, dict) else _m.MISSING
-        v10 = v12
+    if v2 is not _m.MISSING and v2 is not None:
+        v10 = v2
     else:
-        v13: Any = data
-        v13 = v13.get("anonymousId", _m.MISSING) if isinstance(v13, dict) else _m.MISSING
-        v10 = v13
+        v11: Any = (
+            data.get("anonymousId", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "anonymousId")
+        )
+        v10 = v11
+    v12: Any = v1.get("secret", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "secret")
+    v13: Any = v1.get("address", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "address")
+    v14: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v14 = v14.get("extra", _m.MISSING) if isinstance(v14, dict) else _m.step(v14, "extra")
+    v15: Any = v1.get("extra", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "extra")
+    v16: dict[str, Any] = {}
+    _m.assign(v16, v14)
+    v16.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
+    _m.assign(v16, v15)
+    v17: Any = v1.get("tags", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "tags")
+    v18: Any = v1.get("plan", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "plan")
+    v19: Any = v1.get("nullable", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "nullable")
+    v20: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v20 = v20.get("email", _m.MISSING) if isinstance(v20, dict) else _m.step(v20, "email")
+    v21: Any = v1.get("website", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "website")
+    v22: Any = v1.get("when", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "when")
+    v23: dict[str, Any] = {}
+    if v3 is not _m.MISSING:
+        v23["from"] = v3
+    if v4 is not _m.MISSING:
+        v23["__init__"] = v4
+    if v5 is not _m.MISSING:
+        v23["a-b"] = v5
+    if v6 is not _m.MISSING:
+        v23["1st"] = v6
+    if v7 is not _m.MISSING:
+        v23["type"] = v7
+    if v8 is not _m.MISSING:
+        v23["Ünïcode"] = v8
+    v23["fooBar"] = _m.template_text(v9) + " by " + _m.template_text(v2)
     if v10 is not _m.MISSING:
-        v1["foo_bar"] = v10
-    v14: Any = data
-    v14 = v14.get("properties", _m.MISSING) if isinstance(v14, dict) else _m.MISSING
-    v14 = v14.get("secret", _m.MISSING) if isinstance(v14, dict) else _m.MISSING
-    if v14 is not _m.MISSING:
-        v1["secret"] = v14
-    v15: Any = data
-    v15 = v15.get("properties", _m.MISSING) if isinstance(v15, dict) else _m.MISSING
-    v15 = v15.get("address", _m.MISSING) if isinstance(v15, dict) else _m.MISSING
-    if v15 is not _m.MISSING:
-        v1["address"] = v15
-    v16: Any = data
-    v16 = v16.get("context", _m.MISSING) if isinstance(v16, dict) else _m.MISSING
-    v16 = v16.get("extra", _m.MISSING) if isinstance(v16, dict) else _m.MISSING
-    v17: Any = data
-    v17 = v17.get("properties", _m.MISSING) if isinstance(v17, dict) else _m.MISSING
-    v17 = v17.get("extra", _m.MISSING) if isinstance(v17, dict) else _m.MISSING
-    v18: dict[str, Any] = {}
-    if isinstance(v16, dict):
-        v18.update(v16)
-    v18.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    if isinstance(v17, dict):
-        v18.update(v17)
-    v1["extra"] = v18
-    v19: Any = data
-    v19 = v19.get("properties", _m.MISSING) if isinstance(v19, dict) else _m.MISSING
-    v19 = v19.get("tags", _m.MISSING) if isinstance(v19, dict) else _m.MISSING
+        v23["foo_bar"] = v10
+    if v12 is not _m.MISSING:
+        v23["secret"] = v12
+    if v13 is not _m.MISSING:
+        v23["address"] = v13
+    v23["extra"] = v16
+    if v17 is not _m.MISSING:
+        v23["tags"] = v17
+    if v18 is not _m.MISSING:
+        v23["plan"] = v18
     if v19 is not _m.MISSING:
-        v1["tags"] = v19
-    v20: Any = data
-    v20 = v20.get("properties", _m.MISSING) if isinstance(v20, dict) else _m.MISSING
-    v20 = v20.get("plan", _m.MISSING) if isinstance(v20, dict) else _m.MISSING
+        v23["nullable"] = v19
     if v20 is not _m.MISSING:
-        v1["plan"] = v20
-    v21: Any = data
-    v21 = v21.get("properties", _m.MISSING) if isinstance(v21, dict) else _m.MISSING
-    v21 = v21.get("nullable", _m.MISSING) if isinstance(v21, dict) else _m.MISSING
+        v23["email"] = v20
     if v21 is not _m.MISSING:
-        v1["nullable"] = v21
-    v22: Any = data
-    v22 = v22.get("traits", _m.MISSING) if isinstance(v22, dict) else _m.MISSING
-    v22 = v22.get("email", _m.MISSING) if isinstance(v22, dict) else _m.MISSING
+        v23["website"] = v21
     if v22 is not _m.MISSING:
-        v1["email"] = v22
-    v23: Any = data
-    v23 = v23.get("properties", _m.MISSING) if isinstance(v23, dict) else _m.MISSING
-    v23 = v23.get("website", _m.MISSING) if isinstance(v23, dict) else _m.MISSING
-    if v23 is not _m.MISSING:
-        v1["website"] = v23
-    v24: Any = data
-    v24 = v24.get("properties", _m.MISSING) if isinstance(v24, dict) else _m.MISSING
-    v24 = v24.get("when", _m.MISSING) if isinstance(v24, dict) else _m.MISSING
-    if v24 is not _m.MISSING:
-        v1["when"] = v24
-    v1["injected"] = '"); import os; os.system("echo pwned"); ("'
-    v1["injected2"] = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+        v23["when"] = v22
+    v23["injected"] = '"); import os; os.system("echo pwned"); ("'
+    v23["injected2"] = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+    return v23
+
+
+def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
+    v1: dict[str, Any] = {}
+    v2: Any = data if isinstance(data, dict) else {}
+    v3: Any = v2.get("properties", missing)
+    v4: Any = v3.get("from", missing) if isinstance(v3, dict) else missing
+    if v4 is not missing:
+        if type(v4) is str and v4:
+            v1["from"] = v4
+        else:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_1, True)
+            if v5 is _p.FAIL:
+                return None
+            if v5 is not _p.DROP:
+                v1["from"] = v5
+    v6: Any = v3.get("__init__", missing) if isinstance(v3, dict) else missing
+    if v6 is not missing:
+        if type(v6) is str and v6:
+            v1["__init__"] = v6
+        else:
+            v7 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
+            if v7 is _p.FAIL:
+                return None
+            if v7 is not _p.DROP:
+                v1["__init__"] = v7
+    v8: Any = v3.get("a-b", missing) if isinstance(v3, dict) else missing
+    if v8 is not missing:
+        if type(v8) in (int, float) and v8 >= -10.5 and v8 <= 1000:
+            v1["a-b"] = v8
+        else:
+            v9 = _p.field_value(v8, _FIELD_SCHEMA_3, True)
+            if v9 is _p.FAIL:
+                return None
+            if v9 is not _p.DROP:
+                v1["a-b"] = v9
+    v10: Any = v3.get("1st", missing) if isinstance(v3, dict) else missing
+    if v10 is not missing:
+        if type(v10) is int and v10 >= 1 and v10 <= 99:
+            v1["1st"] = v10
+        else:
+            v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
+            if v11 is _p.FAIL:
+                return None
+            if v11 is not _p.DROP:
+                v1["1st"] = v11
+    v12: Any = v2.get("timestamp", missing)
+    if v12 is not missing:
+        if (type(v12) is str and v12 and _p.date_like(v12)) or type(v12) in (int, float):
+            v1["type"] = v12
+        else:
+            v13 = _p.field_value(v12, _FIELD_SCHEMA_5, True)
+            if v13 is _p.FAIL:
+                return None
+            if v13 is not _p.DROP:
+                v1["type"] = v13
+    v14: Any = v3.get("unicode", missing) if isinstance(v3, dict) else missing
+    if v14 is not missing:
+        if type(v14) is bool:
+            v1["Ünïcode"] = v14
+        else:
+            v15 = _p.field_value(v14, _FIELD_SCHEMA_6, True)
+            if v15 is _p.FAIL:
+                return None
+            if v15 is not _p.DROP:
+                v1["Ünïcode"] = v15
+    v16: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v17: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v18: Any = _m.template_text(v16) + " by " + _m.template_text(v17)
+    if type(v18) is str and v18:
+        v1["fooBar"] = v18
+    else:
+        v19 = _p.field_value(v18, _FIELD_SCHEMA_7, True)
+        if v19 is _p.FAIL:
+            return None
+        if v19 is not _p.DROP:
+            v1["fooBar"] = v19
+    v20: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v21: Any = _m.MISSING
+    if v20 is not _m.MISSING and v20 is not None:
+        v22: Any = (
+            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+        )
+        v21 = v22
+    else:
+        v23: Any = (
+            data.get("anonymousId", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "anonymousId")
+        )
+        v21 = v23
+    if v21 is not missing:
+        if type(v21) is str and v21:
+            v1["foo_bar"] = v21
+        else:
+            v24 = _p.field_value(v21, _FIELD_SCHEMA_8, True)
+            if v24 is _p.FAIL:
+                return None
+            if v24 is not _p.DROP:
+                v1["foo_bar"] = v24
+    v25: Any = v3.get("secret", missing) if isinstance(v3, dict) else missing
+    if v25 is not missing:
+        if type(v25) is str and v25:
+            v1["secret"] = v25
+        else:
+            v26 = _p.field_value(v25, _FIELD_SCHEMA_9, True)
+            if v26 is _p.FAIL:
+                return None
+            if v26 is not _p.DROP:
+                v1["secret"] = v26
+    v27: Any = v3.get("address", missing) if isinstance(v3, dict) else missing
+    if v27 is not missing:
+        v28 = _p.field_value(v27, _FIELD_SCHEMA_10, True)
+        if v28 is _p.FAIL:
+            return None
+        if v28 is not _p.DROP:
+            v1["address"] = v28
+    v29: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v29 = v29.get("extra", _m.MISSING) if isinstance(v29, dict) else _m.step(v29, "extra")
+    v30: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v30 = v30.get("extra", _m.MISSING) if isinstance(v30, dict) else _m.step(v30, "extra")
+    v31: dict[str, Any] = {}
+    _m.assign(v31, v29)
+    v31.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
+    _m.assign(v31, v30)
+    if type(v31) is dict:
+        v1["extra"] = v31
+    else:
+        v32 = _p.field_value(v31, _FIELD_SCHEMA_11, True)
+        if v32 is _p.FAIL:
+            return None
+        if v32 is not _p.DROP:
+            v1["extra"] = v32
+    v33: Any = v3.get("tags", missing) if isinstance(v3, dict) else missing
+    if v33 is not missing:
+        if type(v33) is list and all(type(i) is str for i in v33):
+            v1["tags"] = v33
+        else:
+            v34 = _p.field_value(v33, _FIELD_SCHEMA_12, True)
+            if v34 is _p.FAIL:
+                return None
+            if v34 is not _p.DROP:
+                v1["tags"] = v34
+    v35: Any = v3.get("plan", missing) if isinstance(v3, dict) else missing
+    if v35 is not missing:
+        if type(v35) is str and v35 and v35 in {"enterprise", "free", "pro"}:
+            v1["plan"] = v35
+        else:
+            v36 = _p.field_value(v35, _FIELD_SCHEMA_13, True)
+            if v36 is _p.FAIL:
+                return None
+            if v36 is not _p.DROP:
+                v1["plan"] = v36
+    v37: Any = v3.get("nullable", missing) if isinstance(v3, dict) else missing
+    if v37 is not missing:
+        if (type(v37) is str and v37) or v37 is None:
+            v1["nullable"] = v37
+        else:
+            v38 = _p.field_value(v37, _FIELD_SCHEMA_14, True)
+            if v38 is _p.FAIL:
+                return None
+            if v38 is not _p.DROP:
+                v1["nullable"] = v38
+    v39: Any = v2.get("traits", missing)
+    v40: Any = v39.get("email", missing) if isinstance(v39, dict) else missing
+    if v40 is not missing:
+        if type(v40) is str and v40 and _p.check_format(v40, "email"):
+            v1["email"] = v40
+        else:
+            v41 = _p.field_value(v40, _FIELD_SCHEMA_15, True)
+            if v41 is _p.FAIL:
+                return None
+            if v41 is not _p.DROP:
+                v1["email"] = v41
+    v42: Any = v3.get("website", missing) if isinstance(v3, dict) else missing
+    if v42 is not missing:
+        if type(v42) is str and v42 and _p.check_format(v42, "uri"):
+            v1["website"] = v42
+        else:
+            v43 = _p.field_value(v42, _FIELD_SCHEMA_16, True)
+            if v43 is _p.FAIL:
+                return None
+            if v43 is not _p.DROP:
+                v1["website"] = v43
+    v44: Any = v3.get("when", missing) if isinstance(v3, dict) else missing
+    if v44 is not missing:
+        if type(v44) is str and v44 and _p.is_date_time(v44):
+            v1["when"] = v44
+        else:
+            v45 = _p.field_value(v44, _FIELD_SCHEMA_17, True)
+            if v45 is _p.FAIL:
+                return None
+            if v45 is not _p.DROP:
+                v1["when"] = v45
+    v46: Any = '"); import os; os.system("echo pwned"); ("'
+    if type(v46) is str and v46:
+        v1["injected"] = v46
+    else:
+        v47 = _p.field_value(v46, _FIELD_SCHEMA_18, True)
+        if v47 is _p.FAIL:
+            return None
+        if v47 is not _p.DROP:
+            v1["injected"] = v47
+    v48: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+    if type(v48) is str and v48:
+        v1["injected2"] = v48
+    else:
+        v49 = _p.field_value(v48, _FIELD_SCHEMA_19, True)
+        if v49 is _p.FAIL:
+            return None
+        if v49 is not _p.DROP:
+            v1["injected2"] = v49
+    if "from" not in v1:
+        return None
     return v1
 
 
 def body_class_(data: Mapping[str, Any]) -> Any:
-    v1: Any = data
-    v1 = v1.get("payload", _m.MISSING) if isinstance(v1, dict) else _m.MISSING
-    v2: dict[str, Any] = {}
-    v2["kind"] = "class"
-    v2["literal"] = {"@path": "not evaluated"}
-    v3: Any = data
-    v3 = v3.get("settings", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    v3 = v3.get("region", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    if v3 is not _m.MISSING:
-        v2["region"] = v3
-    v4: Any = data
-    v4 = v4.get("payload", _m.MISSING) if isinstance(v4, dict) else _m.MISSING
-    v4 = v4.get("missing", _m.MISSING) if isinstance(v4, dict) else _m.MISSING
-    if v4 is not _m.MISSING:
-        v2["nothing"] = v4
+    v1: Any = (
+        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
+    )
+    v2: Any = (
+        data.get("settings", _m.MISSING) if isinstance(data, dict) else _m.step(data, "settings")
+    )
+    v2 = v2.get("region", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "region")
+    v3: Any = v1.get("missing", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "missing")
+    v4: dict[str, Any] = {
+        "kind": "class",
+        "literal": {"@path": "not evaluated"},
+        "region": v2,
+        "nothing": v3,
+    }
     v5: dict[str, Any] = {}
-    if isinstance(v1, dict):
-        v5.update(v1)
-    v5.update(v2)
-    return v5
+    _m.assign(v5, v1)
+    v5.update(v4)
+    v6: Any = _m.clean(v5)
+    return v6
 
 
 def map_foo_bar(data: Mapping[str, Any]) -> Any:
-    v1: dict[str, Any] = {}
-    v3: Any = data
-    v3 = v3.get("userId", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
+    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
     v2: Any = _m.MISSING
-    if v3 is _m.MISSING or v3 is None or v3 == "":
-        v4: Any = data
-        v4 = v4.get("anonymousId", _m.MISSING) if isinstance(v4, dict) else _m.MISSING
-        v2 = v4
+    if not _m.is_blank(v1):
+        v2 = v1
     else:
-        v5: Any = data
-        v5 = v5.get("userId", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
-        v2 = v5
+        v3: Any = (
+            data.get("anonymousId", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "anonymousId")
+        )
+        v2 = v3
+    v4: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v5: dict[str, Any] = {}
     if v2 is not _m.MISSING:
-        v1["userId"] = v2
-    v6: Any = data
-    v6 = v6.get("traits", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
-    if v6 is not _m.MISSING:
-        v1["traits"] = v6
+        v5["userId"] = v2
+    if v4 is not _m.MISSING:
+        v5["traits"] = v4
+    return v5
+
+
+def payload_foo_bar(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
+    v1: dict[str, Any] = {}
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v3: Any = _m.MISSING
+    if not _m.is_blank(v2):
+        v4: Any = (
+            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+        )
+        v3 = v4
+    else:
+        v5: Any = (
+            data.get("anonymousId", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "anonymousId")
+        )
+        v3 = v5
+    if v3 is not missing:
+        if type(v3) is str and v3:
+            v1["userId"] = v3
+        else:
+            v6 = _p.field_value(v3, _FIELD_SCHEMA_20, True)
+            if v6 is _p.FAIL:
+                return None
+            if v6 is not _p.DROP:
+                v1["userId"] = v6
+    v7: Any = data if isinstance(data, dict) else {}
+    v8: Any = v7.get("traits", missing)
+    if v8 is not missing:
+        if type(v8) is dict:
+            v1["traits"] = v8
+        else:
+            v9 = _p.field_value(v8, _FIELD_SCHEMA_21, True)
+            if v9 is _p.FAIL:
+                return None
+            if v9 is not _p.DROP:
+                v1["traits"] = v9
+    if "userId" not in v1:
+        return None
     return v1
 
 
 def body_foo_bar(data: Mapping[str, Any]) -> Any:
-    v1: Any = data
-    v1 = v1.get("payload", _m.MISSING) if isinstance(v1, dict) else _m.MISSING
+    v1: Any = (
+        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
+    )
     return v1
 
 
 def map_foo_bar_2(data: Mapping[str, Any]) -> Any:
+    v1: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v1 = v1.get("n", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "n")
+    v2: list[Any] = [1, _m.defined(v1), 3]
+    v3: dict[str, Any] = {"list": v2}
+    return v3
+
+
+def payload_foo_bar_2(data: Mapping[str, Any]) -> dict[str, Any] | None:
     v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("properties", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    v2 = v2.get("n", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
+    v2: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v2 = v2.get("n", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "n")
     v3: list[Any] = [1, _m.defined(v2), 3]
-    v1["list"] = v3
+    if type(v3) is list and all(type(i) is int for i in v3):
+        v1["list"] = v3
+    else:
+        v4 = _p.field_value(v3, _FIELD_SCHEMA_22, True)
+        if v4 is _p.FAIL:
+            return None
+        if v4 is not _p.DROP:
+            v1["list"] = v4
+    if "foo_bar" not in v1:
+        return None
     return v1
 
 
 def body_foo_bar_2(data: Mapping[str, Any]) -> Any:
-    v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("payload", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    v2 = v2.get("foo_bar", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
+    v1: Any = (
+        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
+    )
+    v2: Any = v1.get("foo_bar", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "foo_bar")
+    v3: Any = v1.get("list", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "list")
+    v4: dict[str, Any] = {}
     if v2 is not _m.MISSING:
-        v1["name"] = v2
-    v3: Any = data
-    v3 = v3.get("payload", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    v3 = v3.get("list", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
+        v4["name"] = v2
     if v3 is not _m.MISSING:
-        v1["list"] = v3
-    return v1
+        v4["list"] = v3
+    return v4
 
 
 def map_init(data: Mapping[str, Any]) -> Any:
+    v1: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v2: dict[str, Any] = {}
+    if v1 is not _m.MISSING:
+        v2["x"] = v1
+    return v2
+
+
+def payload_init(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("event", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    if v2 is not _m.MISSING:
-        v1["x"] = v2
+    v2: Any = data if isinstance(data, dict) else {}
+    v3: Any = v2.get("event", missing)
+    if v3 is not missing:
+        if type(v3) is str and v3:
+            v1["x"] = v3
+        else:
+            v4 = _p.field_value(v3, _FIELD_SCHEMA_23, True)
+            if v4 is _p.FAIL:
+                return None
+            if v4 is not _p.DROP:
+                v1["x"] = v4
     return v1
 
 
 def map_n_1st(data: Mapping[str, Any]) -> Any:
+    v1: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v2: dict[str, Any] = {}
+    if v1 is not _m.MISSING:
+        v2["from"] = v1
+    return v2
+
+
+def payload_n_1st(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("event", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    if v2 is not _m.MISSING:
-        v1["from"] = v2
+    v2: Any = data if isinstance(data, dict) else {}
+    v3: Any = v2.get("event", missing)
+    if v3 is not missing:
+        if type(v3) is str and v3:
+            v1["from"] = v3
+        else:
+            v4 = _p.field_value(v3, _FIELD_SCHEMA_24, True)
+            if v4 is _p.FAIL:
+                return None
+            if v4 is not _p.DROP:
+                v1["from"] = v4
     return v1
 
 
 def map_a_b(data: Mapping[str, Any]) -> Any:
+    v1: Any = data.get("type", _m.MISSING) if isinstance(data, dict) else _m.step(data, "type")
+    v2: dict[str, Any] = {}
+    if v1 is not _m.MISSING:
+        v2["type"] = v1
+    return v2
+
+
+def payload_a_b(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("type", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    if v2 is not _m.MISSING:
-        v1["type"] = v2
+    v2: Any = data if isinstance(data, dict) else {}
+    v3: Any = v2.get("type", missing)
+    if v3 is not missing:
+        if type(v3) is str and v3:
+            v1["type"] = v3
+        else:
+            v4 = _p.field_value(v3, _FIELD_SCHEMA_25, True)
+            if v4 is _p.FAIL:
+                return None
+            if v4 is not _p.DROP:
+                v1["type"] = v4
     return v1
 
 
 def body_a_b(data: Mapping[str, Any]) -> Any:
-    v1: Any = data
-    v1 = v1.get("payload", _m.MISSING) if isinstance(v1, dict) else _m.MISSING
+    v1: Any = (
+        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
+    )
     return v1
 
 
 def map_unicode(data: Mapping[str, Any]) -> Any:
+    v1: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v2: dict[str, Any] = {}
+    if v1 is not _m.MISSING:
+        v2["Ünïcode"] = v1
+    return v2
+
+
+def payload_unicode(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("event", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    if v2 is not _m.MISSING:
-        v1["Ünïcode"] = v2
+    v2: Any = data if isinstance(data, dict) else {}
+    v3: Any = v2.get("event", missing)
+    if v3 is not missing:
+        if type(v3) is str and v3:
+            v1["Ünïcode"] = v3
+        else:
+            v4 = _p.field_value(v3, _FIELD_SCHEMA_26, True)
+            if v4 is _p.FAIL:
+                return None
+            if v4 is not _p.DROP:
+                v1["Ünïcode"] = v4
     return v1
 
 
 def body_unicode(data: Mapping[str, Any]) -> Any:
-    v1: Any = data
-    v1 = v1.get("payload", _m.MISSING) if isinstance(v1, dict) else _m.MISSING
+    v1: Any = (
+        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
+    )
     return v1
 
 
 def body_on_delete(data: Mapping[str, Any]) -> Any:
-    v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("userId", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
+    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v2: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    v3: dict[str, Any] = {}
+    if v1 is not _m.MISSING:
+        v3["userId"] = v1
     if v2 is not _m.MISSING:
-        v1["userId"] = v2
-    v3: Any = data
-    v3 = v3.get("anonymousId", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    if v3 is not _m.MISSING:
-        v1["anonymousId"] = v3
-    return v1
+        v3["anonymousId"] = v2
+    return v3
 
 
 def preset_1_matches(event: Mapping[str, Any]) -> bool:
@@ -265,103 +632,302 @@ def preset_1_matches(event: Mapping[str, Any]) -> bool:
 
 
 def preset_1_mapping(data: Mapping[str, Any]) -> Any:
-    v1: dict[str, Any] = {}
-    v1["from"] = '"); import os; os.system("echo pwned"); ("'
-    v2: Any = data
-    v2 = v2.get("properties", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    v2 = v2.get("__init__", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    if v2 is not _m.MISSING:
-        v1["__init__"] = v2
-    v3: Any = data
-    v3 = v3.get("properties", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    v3 = v3.get("a-b", _m.MISSING) if isinstance(v3, dict) else _m.MISSING
-    if v3 is not _m.MISSING:
-        v1["a-b"] = v3
-    v4: Any = data
-    v4 = v4.get("properties", _m.MISSING) if isinstance(v4, dict) else _m.MISSING
-    v4 = v4.get("1st", _m.MISSING) if isinstance(v4, dict) else _m.MISSING
-    if v4 is not _m.MISSING:
-        v1["1st"] = v4
-    v5: Any = data
-    v5 = v5.get("timestamp", _m.MISSING) if isinstance(v5, dict) else _m.MISSING
-    if v5 is not _m.MISSING:
-        v1["type"] = v5
-    v6: Any = data
-    v6 = v6.get("properties", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
-    v6 = v6.get("unicode", _m.MISSING) if isinstance(v6, dict) else _m.MISSING
-    if v6 is not _m.MISSING:
-        v1["Ünïcode"] = v6
-    v7: Any = data
-    v7 = v7.get("event", _m.MISSING) if isinstance(v7, dict) else _m.MISSING
-    v1["fooBar"] = "preset " + _m.template_text(v7)
-    v9: Any = data
-    v9 = v9.get("userId", _m.MISSING) if isinstance(v9, dict) else _m.MISSING
-    v8: Any = _m.MISSING
-    if v9 is not _m.MISSING and v9 is not None:
-        v10: Any = data
-        v10 = v10.get("userId", _m.MISSING) if isinstance(v10, dict) else _m.MISSING
-        v8 = v10
+    v1: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v3: Any = v1.get("__init__", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "__init__")
+    v4: Any = v1.get("a-b", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "a-b")
+    v5: Any = v1.get("1st", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "1st")
+    v6: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    v7: Any = v1.get("unicode", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "unicode")
+    v8: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v9: Any = _m.MISSING
+    if v2 is not _m.MISSING and v2 is not None:
+        v9 = v2
     else:
-        v11: Any = data
-        v11 = v11.get("anonymousId", _m.MISSING) if isinstance(v11, dict) else _m.MISSING
-        v8 = v11
-    if v8 is not _m.MISSING:
-        v1["foo_bar"] = v8
-    v12: Any = data
-    v12 = v12.get("properties", _m.MISSING) if isinstance(v12, dict) else _m.MISSING
-    v12 = v12.get("secret", _m.MISSING) if isinstance(v12, dict) else _m.MISSING
+        v10: Any = (
+            data.get("anonymousId", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "anonymousId")
+        )
+        v9 = v10
+    v11: Any = v1.get("secret", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "secret")
+    v12: Any = v1.get("address", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "address")
+    v13: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v13 = v13.get("extra", _m.MISSING) if isinstance(v13, dict) else _m.step(v13, "extra")
+    v14: Any = v1.get("extra", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "extra")
+    v15: dict[str, Any] = {}
+    _m.assign(v15, v13)
+    v15.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
+    _m.assign(v15, v14)
+    v16: Any = v1.get("tags", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "tags")
+    v17: Any = v1.get("plan", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "plan")
+    v18: Any = v1.get("nullable", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "nullable")
+    v19: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v19 = v19.get("email", _m.MISSING) if isinstance(v19, dict) else _m.step(v19, "email")
+    v20: Any = v1.get("website", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "website")
+    v21: Any = v1.get("when", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "when")
+    v22: dict[str, Any] = {}
+    v22["from"] = '"); import os; os.system("echo pwned"); ("'
+    if v3 is not _m.MISSING:
+        v22["__init__"] = v3
+    if v4 is not _m.MISSING:
+        v22["a-b"] = v4
+    if v5 is not _m.MISSING:
+        v22["1st"] = v5
+    if v6 is not _m.MISSING:
+        v22["type"] = v6
+    if v7 is not _m.MISSING:
+        v22["Ünïcode"] = v7
+    v22["fooBar"] = "preset " + _m.template_text(v8)
+    if v9 is not _m.MISSING:
+        v22["foo_bar"] = v9
+    if v11 is not _m.MISSING:
+        v22["secret"] = v11
     if v12 is not _m.MISSING:
-        v1["secret"] = v12
-    v13: Any = data
-    v13 = v13.get("properties", _m.MISSING) if isinstance(v13, dict) else _m.MISSING
-    v13 = v13.get("address", _m.MISSING) if isinstance(v13, dict) else _m.MISSING
-    if v13 is not _m.MISSING:
-        v1["address"] = v13
-    v14: Any = data
-    v14 = v14.get("context", _m.MISSING) if isinstance(v14, dict) else _m.MISSING
-    v14 = v14.get("extra", _m.MISSING) if isinstance(v14, dict) else _m.MISSING
-    v15: Any = data
-    v15 = v15.get("properties", _m.MISSING) if isinstance(v15, dict) else _m.MISSING
-    v15 = v15.get("extra", _m.MISSING) if isinstance(v15, dict) else _m.MISSING
-    v16: dict[str, Any] = {}
-    if isinstance(v14, dict):
-        v16.update(v14)
-    v16.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    if isinstance(v15, dict):
-        v16.update(v15)
-    v1["extra"] = v16
-    v17: Any = data
-    v17 = v17.get("properties", _m.MISSING) if isinstance(v17, dict) else _m.MISSING
-    v17 = v17.get("tags", _m.MISSING) if isinstance(v17, dict) else _m.MISSING
+        v22["address"] = v12
+    v22["extra"] = v15
+    if v16 is not _m.MISSING:
+        v22["tags"] = v16
     if v17 is not _m.MISSING:
-        v1["tags"] = v17
-    v18: Any = data
-    v18 = v18.get("properties", _m.MISSING) if isinstance(v18, dict) else _m.MISSING
-    v18 = v18.get("plan", _m.MISSING) if isinstance(v18, dict) else _m.MISSING
+        v22["plan"] = v17
     if v18 is not _m.MISSING:
-        v1["plan"] = v18
-    v19: Any = data
-    v19 = v19.get("properties", _m.MISSING) if isinstance(v19, dict) else _m.MISSING
-    v19 = v19.get("nullable", _m.MISSING) if isinstance(v19, dict) else _m.MISSING
+        v22["nullable"] = v18
     if v19 is not _m.MISSING:
-        v1["nullable"] = v19
-    v20: Any = data
-    v20 = v20.get("traits", _m.MISSING) if isinstance(v20, dict) else _m.MISSING
-    v20 = v20.get("email", _m.MISSING) if isinstance(v20, dict) else _m.MISSING
+        v22["email"] = v19
     if v20 is not _m.MISSING:
-        v1["email"] = v20
-    v21: Any = data
-    v21 = v21.get("properties", _m.MISSING) if isinstance(v21, dict) else _m.MISSING
-    v21 = v21.get("website", _m.MISSING) if isinstance(v21, dict) else _m.MISSING
+        v22["website"] = v20
     if v21 is not _m.MISSING:
-        v1["website"] = v21
-    v22: Any = data
-    v22 = v22.get("properties", _m.MISSING) if isinstance(v22, dict) else _m.MISSING
-    v22 = v22.get("when", _m.MISSING) if isinstance(v22, dict) else _m.MISSING
-    if v22 is not _m.MISSING:
-        v1["when"] = v22
-    v1["injected"] = '"); import os; os.system("echo pwned"); ("'
-    v1["injected2"] = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+        v22["when"] = v21
+    v22["injected"] = '"); import os; os.system("echo pwned"); ("'
+    v22["injected2"] = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+    return v22
+
+
+def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
+    v1: dict[str, Any] = {}
+    v2: Any = '"); import os; os.system("echo pwned"); ("'
+    if type(v2) is str and v2:
+        v1["from"] = v2
+    else:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["from"] = v3
+    v4: Any = data if isinstance(data, dict) else {}
+    v5: Any = v4.get("properties", missing)
+    v6: Any = v5.get("__init__", missing) if isinstance(v5, dict) else missing
+    if v6 is not missing:
+        if type(v6) is str and v6:
+            v1["__init__"] = v6
+        else:
+            v7 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
+            if v7 is _p.FAIL:
+                return None
+            if v7 is not _p.DROP:
+                v1["__init__"] = v7
+    v8: Any = v5.get("a-b", missing) if isinstance(v5, dict) else missing
+    if v8 is not missing:
+        if type(v8) in (int, float) and v8 >= -10.5 and v8 <= 1000:
+            v1["a-b"] = v8
+        else:
+            v9 = _p.field_value(v8, _FIELD_SCHEMA_3, True)
+            if v9 is _p.FAIL:
+                return None
+            if v9 is not _p.DROP:
+                v1["a-b"] = v9
+    v10: Any = v5.get("1st", missing) if isinstance(v5, dict) else missing
+    if v10 is not missing:
+        if type(v10) is int and v10 >= 1 and v10 <= 99:
+            v1["1st"] = v10
+        else:
+            v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
+            if v11 is _p.FAIL:
+                return None
+            if v11 is not _p.DROP:
+                v1["1st"] = v11
+    v12: Any = v4.get("timestamp", missing)
+    if v12 is not missing:
+        if (type(v12) is str and v12 and _p.date_like(v12)) or type(v12) in (int, float):
+            v1["type"] = v12
+        else:
+            v13 = _p.field_value(v12, _FIELD_SCHEMA_5, True)
+            if v13 is _p.FAIL:
+                return None
+            if v13 is not _p.DROP:
+                v1["type"] = v13
+    v14: Any = v5.get("unicode", missing) if isinstance(v5, dict) else missing
+    if v14 is not missing:
+        if type(v14) is bool:
+            v1["Ünïcode"] = v14
+        else:
+            v15 = _p.field_value(v14, _FIELD_SCHEMA_6, True)
+            if v15 is _p.FAIL:
+                return None
+            if v15 is not _p.DROP:
+                v1["Ünïcode"] = v15
+    v16: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v17: Any = "preset " + _m.template_text(v16)
+    if type(v17) is str and v17:
+        v1["fooBar"] = v17
+    else:
+        v18 = _p.field_value(v17, _FIELD_SCHEMA_7, True)
+        if v18 is _p.FAIL:
+            return None
+        if v18 is not _p.DROP:
+            v1["fooBar"] = v18
+    v19: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v20: Any = _m.MISSING
+    if v19 is not _m.MISSING and v19 is not None:
+        v21: Any = (
+            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+        )
+        v20 = v21
+    else:
+        v22: Any = (
+            data.get("anonymousId", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "anonymousId")
+        )
+        v20 = v22
+    if v20 is not missing:
+        if type(v20) is str and v20:
+            v1["foo_bar"] = v20
+        else:
+            v23 = _p.field_value(v20, _FIELD_SCHEMA_8, True)
+            if v23 is _p.FAIL:
+                return None
+            if v23 is not _p.DROP:
+                v1["foo_bar"] = v23
+    v24: Any = v5.get("secret", missing) if isinstance(v5, dict) else missing
+    if v24 is not missing:
+        if type(v24) is str and v24:
+            v1["secret"] = v24
+        else:
+            v25 = _p.field_value(v24, _FIELD_SCHEMA_9, True)
+            if v25 is _p.FAIL:
+                return None
+            if v25 is not _p.DROP:
+                v1["secret"] = v25
+    v26: Any = v5.get("address", missing) if isinstance(v5, dict) else missing
+    if v26 is not missing:
+        v27 = _p.field_value(v26, _FIELD_SCHEMA_10, True)
+        if v27 is _p.FAIL:
+            return None
+        if v27 is not _p.DROP:
+            v1["address"] = v27
+    v28: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v28 = v28.get("extra", _m.MISSING) if isinstance(v28, dict) else _m.step(v28, "extra")
+    v29: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v29 = v29.get("extra", _m.MISSING) if isinstance(v29, dict) else _m.step(v29, "extra")
+    v30: dict[str, Any] = {}
+    _m.assign(v30, v28)
+    v30.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
+    _m.assign(v30, v29)
+    if type(v30) is dict:
+        v1["extra"] = v30
+    else:
+        v31 = _p.field_value(v30, _FIELD_SCHEMA_11, True)
+        if v31 is _p.FAIL:
+            return None
+        if v31 is not _p.DROP:
+            v1["extra"] = v31
+    v32: Any = v5.get("tags", missing) if isinstance(v5, dict) else missing
+    if v32 is not missing:
+        if type(v32) is list and all(type(i) is str for i in v32):
+            v1["tags"] = v32
+        else:
+            v33 = _p.field_value(v32, _FIELD_SCHEMA_12, True)
+            if v33 is _p.FAIL:
+                return None
+            if v33 is not _p.DROP:
+                v1["tags"] = v33
+    v34: Any = v5.get("plan", missing) if isinstance(v5, dict) else missing
+    if v34 is not missing:
+        if type(v34) is str and v34 and v34 in {"enterprise", "free", "pro"}:
+            v1["plan"] = v34
+        else:
+            v35 = _p.field_value(v34, _FIELD_SCHEMA_13, True)
+            if v35 is _p.FAIL:
+                return None
+            if v35 is not _p.DROP:
+                v1["plan"] = v35
+    v36: Any = v5.get("nullable", missing) if isinstance(v5, dict) else missing
+    if v36 is not missing:
+        if (type(v36) is str and v36) or v36 is None:
+            v1["nullable"] = v36
+        else:
+            v37 = _p.field_value(v36, _FIELD_SCHEMA_14, True)
+            if v37 is _p.FAIL:
+                return None
+            if v37 is not _p.DROP:
+                v1["nullable"] = v37
+    v38: Any = v4.get("traits", missing)
+    v39: Any = v38.get("email", missing) if isinstance(v38, dict) else missing
+    if v39 is not missing:
+        if type(v39) is str and v39 and _p.check_format(v39, "email"):
+            v1["email"] = v39
+        else:
+            v40 = _p.field_value(v39, _FIELD_SCHEMA_15, True)
+            if v40 is _p.FAIL:
+                return None
+            if v40 is not _p.DROP:
+                v1["email"] = v40
+    v41: Any = v5.get("website", missing) if isinstance(v5, dict) else missing
+    if v41 is not missing:
+        if type(v41) is str and v41 and _p.check_format(v41, "uri"):
+            v1["website"] = v41
+        else:
+            v42 = _p.field_value(v41, _FIELD_SCHEMA_16, True)
+            if v42 is _p.FAIL:
+                return None
+            if v42 is not _p.DROP:
+                v1["website"] = v42
+    v43: Any = v5.get("when", missing) if isinstance(v5, dict) else missing
+    if v43 is not missing:
+        if type(v43) is str and v43 and _p.is_date_time(v43):
+            v1["when"] = v43
+        else:
+            v44 = _p.field_value(v43, _FIELD_SCHEMA_17, True)
+            if v44 is _p.FAIL:
+                return None
+            if v44 is not _p.DROP:
+                v1["when"] = v44
+    v45: Any = '"); import os; os.system("echo pwned"); ("'
+    if type(v45) is str and v45:
+        v1["injected"] = v45
+    else:
+        v46 = _p.field_value(v45, _FIELD_SCHEMA_18, True)
+        if v46 is _p.FAIL:
+            return None
+        if v46 is not _p.DROP:
+            v1["injected"] = v46
+    v47: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+    if type(v47) is str and v47:
+        v1["injected2"] = v47
+    else:
+        v48 = _p.field_value(v47, _FIELD_SCHEMA_19, True)
+        if v48 is _p.FAIL:
+            return None
+        if v48 is not _p.DROP:
+            v1["injected2"] = v48
+    if "from" not in v1:
+        return None
     return v1
 
 
@@ -377,16 +943,52 @@ def preset_3_matches(event: Mapping[str, Any]) -> bool:
 
 
 def preset_3_mapping(data: Mapping[str, Any]) -> Any:
+    v1: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v1 = v1.get("n", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "n")
+    v2: list[Any] = [1, _m.defined(v1), 3]
+    v3: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    v4: dict[str, Any] = {}
+    v4["list"] = v2
+    if v3 is not _m.MISSING:
+        v4["foo_bar"] = v3
+    return v4
+
+
+def preset_3_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data
-    v2 = v2.get("properties", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
-    v2 = v2.get("n", _m.MISSING) if isinstance(v2, dict) else _m.MISSING
+    v2: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v2 = v2.get("n", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "n")
     v3: list[Any] = [1, _m.defined(v2), 3]
-    v1["list"] = v3
-    v4: Any = data
-    v4 = v4.get("name", _m.MISSING) if isinstance(v4, dict) else _m.MISSING
-    if v4 is not _m.MISSING:
-        v1["foo_bar"] = v4
+    if type(v3) is list and all(type(i) is int for i in v3):
+        v1["list"] = v3
+    else:
+        v4 = _p.field_value(v3, _FIELD_SCHEMA_22, True)
+        if v4 is _p.FAIL:
+            return None
+        if v4 is not _p.DROP:
+            v1["list"] = v4
+    v5: Any = data if isinstance(data, dict) else {}
+    v6: Any = v5.get("name", missing)
+    if v6 is not missing:
+        if type(v6) is str and v6:
+            v1["foo_bar"] = v6
+        else:
+            v7 = _p.field_value(v6, _FIELD_SCHEMA_27, True)
+            if v7 is _p.FAIL:
+                return None
+            if v7 is not _p.DROP:
+                v1["foo_bar"] = v7
+    if "foo_bar" not in v1:
+        return None
     return v1
 
 
@@ -497,6 +1099,7 @@ DESTINATION = Destination(
         path="/auth/{{settings.workspace}}",
         headers={},
         body=None,
+        body_mapping=None,
     ),
     delete_request=RequestTemplate(
         method="DELETE",
@@ -504,6 +1107,7 @@ DESTINATION = Destination(
         path="/users/{{userId}}",
         headers={},
         body=body_on_delete,
+        body_mapping={"userId": {"@path": "$.userId"}, "anonymousId": {"@path": "$.anonymousId"}},
     ),
     actions={
         "class": Action(
@@ -511,14 +1115,66 @@ DESTINATION = Destination(
             title='Class """Action""" \\ </script>',
             description='An action named with a Python keyword. "Quotes", \'single\', """triple""", \'\'\'triple\'\'\',\nback\\slash \\n, {{ braces }}, </script>, and "); import os; os.system("echo pwned"); ("\n',
             trigger='type = "track"',
-            schema=load_schema(__name__, "class_.json"),
+            schema=_SCHEMA_CLASS_,
             default_mapping=map_class_,
+            mapping={
+                "from": {"@path": "$.properties.from"},
+                "__init__": {"@path": "$.properties.__init__"},
+                "a-b": {"@path": "$.properties.a-b"},
+                "1st": {"@path": "$.properties.1st"},
+                "type": {"@path": "$.timestamp"},
+                "Ünïcode": {"@path": "$.properties.unicode"},
+                "fooBar": {"@template": "{{event}} by {{userId}}"},
+                "foo_bar": {
+                    "@if": {
+                        "exists": {"@path": "$.userId"},
+                        "then": {"@path": "$.userId"},
+                        "else": {"@path": "$.anonymousId"},
+                    }
+                },
+                "secret": {"@path": "$.properties.secret"},
+                "address": {"@path": "$.properties.address"},
+                "extra": {
+                    "@merge": {
+                        "objects": [
+                            {"@path": "$.context.extra"},
+                            {"source": "kitchen", "note": "plain object: {{not.a.slot}}"},
+                            {"@path": "$.properties.extra"},
+                        ],
+                        "direction": "right",
+                    }
+                },
+                "tags": {"@path": "$.properties.tags"},
+                "plan": {"@path": "$.properties.plan"},
+                "nullable": {"@path": "$.properties.nullable"},
+                "email": {"@path": "$.traits.email"},
+                "website": {"@path": "$.properties.website"},
+                "when": {"@path": "$.properties.when"},
+                "injected": {"@literal": '"); import os; os.system("echo pwned"); ("'},
+                "injected2": {
+                    "@literal": '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+                },
+            },
+            compiled_payload=payload_class_,
             request=RequestTemplate(
                 method="POST",
                 base_url="https://{{settings.region}}.api.example.com/v1",
                 path="/events/{{settings.workspace}}/{{payload.from}}",
                 headers={"X-Plan": "{{payload.plan}}", "X-Quote": 'literal "quotes" \\ here'},
                 body=body_class_,
+                body_mapping={
+                    "@merge": {
+                        "objects": [
+                            {"@path": "$.payload"},
+                            {
+                                "kind": "class",
+                                "literal": {"@literal": {"@path": "not evaluated"}},
+                                "region": {"@path": "$.settings.region"},
+                                "nothing": {"@path": "$.payload.missing"},
+                            },
+                        ]
+                    }
+                },
             ),
             model=models.ClassPayload,
         ),
@@ -527,14 +1183,26 @@ DESTINATION = Destination(
             title="Foo Bar (camel)",
             description="Collides with foo_bar after snake_casing.",
             trigger='type = "identify"',
-            schema=load_schema(__name__, "foo_bar.json"),
+            schema=_SCHEMA_FOO_BAR,
             default_mapping=map_foo_bar,
+            mapping={
+                "userId": {
+                    "@if": {
+                        "blank": {"@path": "$.userId"},
+                        "then": {"@path": "$.userId"},
+                        "else": {"@path": "$.anonymousId"},
+                    }
+                },
+                "traits": {"@path": "$.traits"},
+            },
+            compiled_payload=payload_foo_bar,
             request=RequestTemplate(
                 method="PUT",
                 base_url="https://identify.example.com/users/{{payload.userId}}",
                 path="",
                 headers={},
                 body=body_foo_bar,
+                body_mapping={"@path": "$.payload"},
             ),
             model=models.FooBarPayload,
         ),
@@ -543,14 +1211,20 @@ DESTINATION = Destination(
             title="Foo Bar (snake)",
             description="Collides with fooBar after snake_casing.",
             trigger=None,
-            schema=load_schema(__name__, "foo_bar_2.json"),
+            schema=_SCHEMA_FOO_BAR_2,
             default_mapping=map_foo_bar_2,
+            mapping={"list": [1, {"@path": "$.properties.n"}, 3]},
+            compiled_payload=payload_foo_bar_2,
             request=RequestTemplate(
                 method="PATCH",
                 base_url="https://{{settings.region}}.api.example.com/v1",
                 path="/pages",
                 headers={},
                 body=body_foo_bar_2,
+                body_mapping={
+                    "name": {"@path": "$.payload.foo_bar"},
+                    "list": {"@path": "$.payload.list"},
+                },
             ),
             model=models.FooBarPayload2,
         ),
@@ -559,14 +1233,17 @@ DESTINATION = Destination(
             title="Dunder",
             description="An action keyed like a dunder method.",
             trigger=None,
-            schema=load_schema(__name__, "init.json"),
+            schema=_SCHEMA_INIT,
             default_mapping=map_init,
+            mapping={"x": {"@path": "$.event"}},
+            compiled_payload=payload_init,
             request=RequestTemplate(
                 method="GET",
                 base_url="https://{{settings.region}}.api.example.com/v1",
                 path="/init",
                 headers={},
                 body=None,
+                body_mapping=None,
             ),
             model=models.InitPayload,
         ),
@@ -575,14 +1252,17 @@ DESTINATION = Destination(
             title="First",
             description="An action keyed with a leading digit.",
             trigger=None,
-            schema=load_schema(__name__, "n_1st.json"),
+            schema=_SCHEMA_N_1ST,
             default_mapping=map_n_1st,
+            mapping={"from": {"@path": "$.event"}},
+            compiled_payload=payload_n_1st,
             request=RequestTemplate(
                 method="DELETE",
                 base_url="https://{{settings.region}}.api.example.com/v1",
                 path="/first/{{payload.from}}",
                 headers={},
                 body=None,
+                body_mapping=None,
             ),
             model=models.N1stPayload,
         ),
@@ -591,30 +1271,45 @@ DESTINATION = Destination(
             title="A-B",
             description="An action keyed with a dash.",
             trigger=None,
-            schema=load_schema(__name__, "a_b.json"),
+            schema=_SCHEMA_A_B,
             default_mapping=map_a_b,
+            mapping={"type": {"@path": "$.type"}},
+            compiled_payload=payload_a_b,
             request=RequestTemplate(
                 method="POST",
                 base_url="https://{{settings.region}}.api.example.com/v1",
                 path="/a-b",
                 headers={},
                 body=body_a_b,
+                body_mapping={"@path": "$.payload"},
             ),
             model=models.ABPayload,
+            hooks=ActionHooks(
+                destination="kitchen-sink",
+                action="a-b",
+                payload_model=models.ABPayload,
+                settings_model=models.Settings,
+                before_mapping=_hooks.a_b_before_mapping,
+                after_payload=_hooks.a_b_after_payload,
+                build_request=_hooks.a_b_build_request,
+            ),
         ),
         "Ünïcode": Action(
             key="Ünïcode",
             title="Ünïcode ☃",
             description="An action keyed with non-ASCII letters.",
             trigger=None,
-            schema=load_schema(__name__, "unicode.json"),
+            schema=_SCHEMA_UNICODE,
             default_mapping=map_unicode,
+            mapping={"Ünïcode": {"@path": "$.event"}},
+            compiled_payload=payload_unicode,
             request=RequestTemplate(
                 method="POST",
                 base_url="https://{{settings.region}}.api.example.com/v1",
                 path="/unicode",
                 headers={},
                 body=body_unicode,
+                body_mapping={"@path": "$.payload"},
             ),
             model=models.UnicodePayload,
         ),
@@ -626,6 +1321,7 @@ DESTINATION = Destination(
             action="class",
             matches=preset_1_matches,
             mapping=preset_1_mapping,
+            payload=preset_1_payload,
         ),
         Preset(
             name="Identify Calls",
@@ -633,6 +1329,7 @@ DESTINATION = Destination(
             action="fooBar",
             matches=preset_2_matches,
             mapping=map_foo_bar,
+            payload=payload_foo_bar,
         ),
         Preset(
             name="Page Calls",
@@ -640,6 +1337,7 @@ DESTINATION = Destination(
             action="foo_bar",
             matches=preset_3_matches,
             mapping=preset_3_mapping,
+            payload=preset_3_payload,
         ),
     ),
 )

@@ -1,0 +1,1 @@
+"""Contract tests over every spec: see test_contract.py."""

@@ -1,0 +1,1 @@
+"""Delivery runtime tests: workspace, ingestion, queue, workers, faults and crashes."""

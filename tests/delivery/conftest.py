@@ -1,0 +1,106 @@
+"""Fixtures of the delivery tests, and the figures they print at the end of the run."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import CLAY_SPEC, generate_into
+
+from .fake_destination import FakeDestination
+from .harness import SPECS, TEST_PACKAGE
+
+# Secrets of the tests: each must never appear in a log, an error, the metrics or the queue.
+SECRETS = {
+    "WRITE_KEY": "wk_live_8f3c1a9e77",
+    "CLAY_CONNECTION_KEY": "ck_live_c0nn3ct10n",
+    "CLAY_SECRET_KEY": "sk_live_s3cr3t_k3y",
+    "RELAY_API_KEY": "relay_key_9d8e7f",
+    "BULK_PASSCODE": "bulk_pass_4c3b2a",
+}
+
+# (test, figure, value) printed in the terminal summary, whatever -r options are given.
+FIGURES: list[tuple[str, str, Any]] = []
+
+
+def report(test: str, **figures: Any) -> None:
+    FIGURES.extend((test, name, value) for name, value in figures.items())
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("delivery figures")
+    for test, name, value in FIGURES:
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        terminalreporter.write_line(f"{test:28} {name:32} {shown}")
+
+
+@pytest.fixture(scope="session")
+def delivery_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Clay plus the synthetic `relay` (rate-limited) and `bulk` (batching) destinations."""
+    root = tmp_path_factory.mktemp("delivery-package")
+    specs = root / "specs"
+    specs.mkdir()
+    for spec in (CLAY_SPEC, SPECS / "relay.yaml", SPECS / "bulk.yaml"):
+        shutil.copy(spec, specs)
+    return generate_into(root, specs, TEST_PACKAGE)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeDestination]:
+    server = FakeDestination(
+        SECRETS["CLAY_SECRET_KEY"], SECRETS["RELAY_API_KEY"], SECRETS["BULK_PASSCODE"]
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def workspace_data(fake_url: str, port: int, **delivery: Any) -> dict[str, Any]:
+    """A workspace with one Segment source and the three destinations, sent to the fake."""
+    return {
+        "version": 1,
+        "data_dir": "data",
+        "listen": {"host": "127.0.0.1", "port": port},
+        "sources": {"web": {"write_key": "${WRITE_KEY}"}},
+        "destinations": {
+            "clay": {
+                "destination": "clay",
+                "base_url": fake_url,
+                "settings": {
+                    "connection_key": "${CLAY_CONNECTION_KEY}",
+                    "secret_key": "${CLAY_SECRET_KEY}",
+                },
+            },
+            "relay": {
+                "destination": "relay",
+                "base_url": fake_url,
+                "settings": {"apiKey": "${RELAY_API_KEY}"},
+                "idempotency_key": True,
+                # Only tracks marked for it: the relay's rate limit keeps it slow.
+                "mappings": [
+                    {
+                        "name": "Marked events",
+                        "trigger": 'type = "track" and properties.relay = true',
+                        "action": "sendEvent",
+                    }
+                ],
+            },
+            "bulk": {
+                "destination": "bulk",
+                "base_url": fake_url,
+                "settings": {"accountId": "acct-1", "passcode": "${BULK_PASSCODE}"},
+            },
+        },
+        "delivery": {
+            "initial_backoff_seconds": 0.05,
+            "max_backoff_seconds": 0.4,
+            "max_retry_seconds": 120,
+            **delivery,
+        },
+    }
