@@ -164,7 +164,8 @@ EVENTS = st.fixed_dictionaries(
     optional={
         "values": st.fixed_dictionaries(
             {}, optional={name: VALUES for name in ["f1", "f2", "f3", "f4", "class"]}
-        ),
+        )
+        | SCALARS,  # a step through null, 0, "" or false gives that value, as in Segment
         "nested": st.dictionaries(st.sampled_from(["a", "b", "c", "url"]), VALUES, max_size=4),
         "flag": SCALARS,
         "extra": VALUES,

@@ -236,7 +236,9 @@ def test_runtime_get_matches_interpreter(value: Any, path_keys: list[str]) -> No
     event = {"properties": value}
     expected = triggers._resolve(path, event)
     actual = fql.get(value, path.parts[1:])
-    assert actual is expected or actual == expected or (actual != actual and expected != expected), (value, path_keys)
+    assert (
+        actual is expected or actual == expected or (actual != actual and expected != expected)
+    ), (value, path_keys)
 
 
 @given(st.integers() | st.floats() | st.sampled_from([10**400, -(10**400), 2**53 + 1, True]))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actionspec import ir
-from contract.strategies import MISSING
+from contract.strategies import MISSING, UNDECIDED
 
 ABSENT, VALUE, VALUE_OR_ERROR, ERROR, UNKNOWN = "absent", "value", "value|error", "error", "?"
 _DECIMAL = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
@@ -57,6 +57,8 @@ def number(value: Any) -> bool:
 
 def top_level(field: ir.Field, raw: Any) -> Expect:
     """The payload value of a top-level field whose mapping read `raw` (MISSING: nothing)."""
+    if raw is UNDECIDED:
+        return Expect(UNKNOWN)
     if raw is MISSING or raw == "" or (raw is None and not field.allow_null):
         return Expect(ERROR) if field.required else Expect(ABSENT)
     return coerce(field, raw)
@@ -64,6 +66,8 @@ def top_level(field: ir.Field, raw: Any) -> Expect:
 
 def nested(field: ir.Field, raw: Any) -> Expect:
     """A declared property inside an object field: `""` stays where a string is expected."""
+    if raw is UNDECIDED:
+        return Expect(UNKNOWN)
     if raw is MISSING:
         return Expect(ERROR) if field.required else Expect(ABSENT)
     if raw is None and not field.allow_null:
@@ -120,7 +124,7 @@ def _string(raw: Any) -> Expect:
         return Expect(VALUE, "true" if raw else "false")
     if isinstance(raw, int) and abs(raw) <= 2**53:
         return Expect(VALUE, str(raw))
-    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e21:
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) <= 2**53:
         return Expect(VALUE, str(int(raw)))
     return Expect(UNKNOWN)  # other numbers: JavaScript's spelling (checked by the caller)
 

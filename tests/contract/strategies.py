@@ -35,14 +35,26 @@ SEEDS = st.integers(0, 2**64 - 1).map(random.Random)
 # --------------------------------------------------------------------------- paths
 
 
+UNDECIDED = object()  # a value the oracle does not work out (a string's UTF-16 unit)
+
+
 def get_path(value: Any, path: Path) -> Any:
-    """The value at `path` (keys and list indexes), or MISSING, as the mappings read it."""
+    """The value a mapping's `@path` reads, with Segment's get() (`value && value[key]`):
+    a falsy value on the way ("", 0, false, null) is the result itself; lists and strings
+    have `length` and numeric indexes; anything else has no properties (MISSING)."""
     for step in path:
-        in_object = isinstance(step, str) and isinstance(value, dict) and step in value
-        in_list = isinstance(step, int) and isinstance(value, list) and step < len(value)
-        if not (in_object or in_list):
+        if isinstance(value, dict):
+            value = value.get(str(step), MISSING)
+        elif value is MISSING or value is None or value is False or value in ("", 0):
+            return value
+        elif isinstance(value, list | str) and (step == "length" or str(step).isdigit()):
+            if step == "length":
+                return len(value) if isinstance(value, list) else UNDECIDED
+            if isinstance(value, str):
+                return UNDECIDED
+            value = value[int(step)] if int(step) < len(value) else MISSING
+        else:
             return MISSING
-        value = value[step]
     return value
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CLAY_SPEC, generate_into
+from conftest import CLAY_SPEC, REPO, generate_into
 
 from .fake_destination import FakeDestination
 from .harness import SPECS, TEST_PACKAGE
@@ -21,7 +21,11 @@ SECRETS = {
     "CLAY_SECRET_KEY": "sk_live_s3cr3t_k3y",
     "RELAY_API_KEY": "relay_key_9d8e7f",
     "BULK_PASSCODE": "bulk_pass_4c3b2a",
+    "APP_WRITE_KEY": "wk_app_51d0c2",
+    "LOOPS_API_KEY": "loops_key_7a6b5c",
+    "CLEVERTAP_PASSCODE": "ct_pass_0e9f8d",
 }
+CLEVERTAP_ACCOUNT = "TEST-ACC-1"
 
 # (test, figure, value) printed in the terminal summary, whatever -r options are given.
 FIGURES: list[tuple[str, str, Any]] = []
@@ -42,11 +46,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(scope="session")
 def delivery_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Clay plus the synthetic `relay` (rate-limited) and `bulk` (batching) destinations."""
+    """The catalog (Clay, Loops, CleverTap) plus the synthetic `relay` (rate-limited) and `bulk`
+    (batching through a registered collector) destinations."""
     root = tmp_path_factory.mktemp("delivery-package")
     specs = root / "specs"
     specs.mkdir()
-    for spec in (CLAY_SPEC, SPECS / "relay.yaml", SPECS / "bulk.yaml"):
+    catalog = (CLAY_SPEC, REPO / "specs" / "loops.yaml", REPO / "specs" / "clevertap.yaml")
+    for spec in (*catalog, SPECS / "relay.yaml", SPECS / "bulk.yaml"):
         shutil.copy(spec, specs)
     return generate_into(root, specs, TEST_PACKAGE)
 
@@ -54,7 +60,11 @@ def delivery_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def fake() -> Iterator[FakeDestination]:
     server = FakeDestination(
-        SECRETS["CLAY_SECRET_KEY"], SECRETS["RELAY_API_KEY"], SECRETS["BULK_PASSCODE"]
+        SECRETS["CLAY_SECRET_KEY"],
+        SECRETS["RELAY_API_KEY"],
+        SECRETS["BULK_PASSCODE"],
+        loops_key=SECRETS["LOOPS_API_KEY"],
+        clevertap_account=(CLEVERTAP_ACCOUNT, SECRETS["CLEVERTAP_PASSCODE"]),
     )
     server.start()
     yield server
@@ -104,3 +114,38 @@ def workspace_data(fake_url: str, port: int, **delivery: Any) -> dict[str, Any]:
             **delivery,
         },
     }
+
+
+def with_catalog(data: dict[str, Any], fake_url: str, **clevertap: Any) -> dict[str, Any]:
+    """`data` plus Loops and CleverTap instances fed by their own source, `app`.
+
+    The synthetic instances keep to the `web` source, so each test knows which events go where.
+    Loops has no presets: identify calls update contacts, track calls send events. CleverTap
+    runs its cloud-mode presets; `clevertap` adds instance keys (e.g. `batch_size`).
+    """
+    for instance in data["destinations"].values():
+        instance.setdefault("sources", ["web"])
+    data["sources"]["app"] = {"write_key": "${APP_WRITE_KEY}"}
+    data["destinations"]["loops"] = {
+        "destination": "loops",
+        "sources": ["app"],
+        "base_url": fake_url,
+        "timeout_seconds": 0.5,
+        "settings": {"apiKey": "${LOOPS_API_KEY}"},
+        "mappings": [
+            {"name": "Contacts", "trigger": 'type = "identify"', "action": "createOrUpdateContact"},
+            {"name": "Events", "trigger": 'type = "track"', "action": "sendEvent"},
+        ],
+    }
+    data["destinations"]["clevertap"] = {
+        "destination": "clevertap",
+        "sources": ["app"],
+        "base_url": fake_url,
+        "timeout_seconds": 0.5,
+        "settings": {
+            "clevertapAccountId": CLEVERTAP_ACCOUNT,
+            "clevertapPasscode": "${CLEVERTAP_PASSCODE}",
+        },
+        **clevertap,
+    }
+    return data

@@ -6,13 +6,24 @@ the test process; the service under test is a separate process that sends to it.
 
 Routes (the paths the specs build, under any origin):
 - Clay   `POST /segment/<connection key>/events`: needs `Authorization: Bearer <secret>`.
-- Relay  `POST /api/v1/events/send` (Loops-like): bearer key, 10 requests/s else 429.
-- Bulk   `POST /1/upload` (CleverTap-like): `{"d": [records]}`; records whose profileData has
-  `"invalid": true` come back in `unprocessed` of a `"status": "partial"` answer (code 512).
+- Relay  `POST /relay/v1/events/send` (synthetic, Loops-like): bearer key, 10 requests/s else 429.
+- Loops  `PUT /api/v1/contacts/update`, `POST /api/v1/events/send` (destination-apis.md): bearer
+  key, 10 requests/s per team else 429, `Idempotency-Key` remembered (a repeat with the same body
+  is answered 200 and not recorded again, with another body 409).
+- Bulk   `POST /1/upload` with `X-Passcode` (synthetic, CleverTap-like): `{"d": [records]}`;
+  records whose profileData has `"invalid": true` come back in `unprocessed` (code 512).
+- CleverTap `POST /1/upload` with `X-CleverTap-Account-Id` and `X-CleverTap-Passcode`: 1 to 1,000
+  records (at most 100 tokens) or a 400; more than 15 requests in flight get a 429 "Too many
+  concurrent requests"; answers `{"status": "success"|"partial", "processed": n,
+  "unprocessed": [{"status": "fail", "code", "error", "record"}]}`. A record whose evtData or
+  profileData holds `"invalid": true` is left unprocessed (code 512, "Invalid structure"), the
+  others are recorded: a partial answer.
 Any event whose properties or traits hold `"poison": true` gets a 400: it must be dead-lettered.
 
 Measured here, per route: arrivals (for the rate), requests in flight (for concurrency; a client
-that gives up stops counting), and what was accepted, by messageId (for delivery and duplicates).
+that gives up stops counting), and what was accepted, by reference (for delivery and
+duplicates): the messageId where the API's body carries it, else the event's `ref` property or
+trait (Loops, CleverTap) or, for a CleverTap push-token record, the token.
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FAULTS = ("500", "503", "429", "slow", "drop")
+CLEVERTAP_CONCURRENCY = 15
+CLEVERTAP_TOKEN_TYPES = {"fcm", "apns", "gcm", "chrome", "wns", "mpns"}
 
 
 @dataclass
@@ -50,7 +63,8 @@ class Route:
     bodies: list[Any] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     idempotency_keys: collections.Counter[str] = field(default_factory=collections.Counter)
-    rate_limited: int = 0  # 429s of the API's own rate limit (not injected faults)
+    rate_limited: int = 0  # 429s of the API's own rate or concurrency limit (not injected faults)
+    records_per_request: list[int] = field(default_factory=list)  # batch APIs: `d` lengths
 
     def max_in_window(self, seconds: float) -> int:
         """Most arrivals within any window of `seconds` (a sliding window over arrivals)."""
@@ -72,17 +86,29 @@ class FakeDestination:
         seed: int = 1,
         relay_rate: tuple[int, float] = (10, 1.0),
         latency_seconds: float = 0.0,
+        *,
+        loops_key: str = "",
+        clevertap_account: tuple[str, str] = ("", ""),  # (account ID, passcode)
     ) -> None:
         self.clay_secret = clay_secret
         self.relay_key = relay_key
         self.bulk_passcode = bulk_passcode
+        self.loops_key = loops_key
+        self.clevertap_account = clevertap_account
         self.faults = FaultPlan()
         self.relay_rate = relay_rate
         self.latency_seconds = latency_seconds
+        # Routes whose first answer per request body is lost: the request is processed, then
+        # the connection dropped before the answer (what idempotency keys are for).
+        self.lose_first_answer: set[str] = set()
+        self._answers_lost: set[bytes] = set()
         self.rng = random.Random(seed)
-        self.routes = {name: Route(name) for name in ("clay", "relay", "bulk", "other")}
+        names = ("clay", "relay", "loops", "bulk", "clevertap", "other")
+        self.routes = {name: Route(name) for name in names}
         self.faults_injected: collections.Counter[str] = collections.Counter()
         self._relay_window: collections.deque[float] = collections.deque()
+        self._loops_window: collections.deque[float] = collections.deque()
+        self._loops_keys: dict[str, bytes] = {}  # Idempotency-Key -> the body first sent with it
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
@@ -150,7 +176,7 @@ class FakeDestination:
         headers: dict[str, str],
         body: bytes,
     ) -> bool:
-        route = self.routes[self._route_name(path)]
+        route = self.routes[self._route_name(path, headers)]
         route.arrivals.append(time.monotonic())
         route.in_flight += 1
         route.max_in_flight = max(route.max_in_flight, route.in_flight)
@@ -176,6 +202,11 @@ class FakeDestination:
                 extra = {"Retry-After": str(self.faults.retry_after_seconds)}
             else:
                 status, answer, extra = self._answer(route, method, headers, body)
+                lose = route.name in self.lose_first_answer and status == 200
+                if lose and body not in self._answers_lost:
+                    self._answers_lost.add(body)  # processed, but the answer never arrives
+                    writer.transport.abort()
+                    return False
             route.statuses[str(status)] += 1
             self._write(writer, status, answer, extra)
             await writer.drain()
@@ -192,13 +223,15 @@ class FakeDestination:
         return None
 
     @staticmethod
-    def _route_name(path: str) -> str:
+    def _route_name(path: str, headers: dict[str, str]) -> str:
         if path.startswith("/segment/") and path.endswith("/events"):
             return "clay"
-        if path == "/api/v1/events/send":
+        if path == "/relay/v1/events/send":
             return "relay"
+        if path in ("/api/v1/events/send", "/api/v1/contacts/update"):
+            return "loops"
         if path == "/1/upload":
-            return "bulk"
+            return "clevertap" if "x-clevertap-account-id" in headers else "bulk"
         return "other"
 
     @staticmethod
@@ -229,6 +262,10 @@ class FakeDestination:
                 # Like some real APIs, echo what was sent: the service must mask it.
                 return 401, {"error": "invalid secret", "got": headers.get("authorization")}, {}
             return self._single(route, body, body.get("properties"))
+        if route.name == "loops":
+            return self._loops(route, headers, body, raw)
+        if route.name == "clevertap":
+            return self._clevertap(route, headers, body)
         if route.name == "relay":
             if headers.get("authorization") != f"Bearer {self.relay_key}":
                 return 401, {"success": False, "message": "Invalid API key"}, {}
@@ -291,3 +328,102 @@ class FakeDestination:
             },
             {},
         )
+
+    def _loops(
+        self, route: Route, headers: dict[str, str], body: Any, raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        if headers.get("authorization") != f"Bearer {self.loops_key}":
+            return 401, {"success": False, "message": "Invalid API key"}, {}
+        now = time.monotonic()  # 10 requests per second per team, whatever the endpoint
+        while self._loops_window and self._loops_window[0] <= now - 1.0:
+            self._loops_window.popleft()
+        self._loops_window.append(now)
+        if len(self._loops_window) > 10:
+            route.rate_limited += 1
+            return 429, {"success": False, "message": "Rate limit exceeded"}, {"Retry-After": "1"}
+        if not isinstance(body, dict) or not (body.get("email") or body.get("userId")):
+            return 400, {"success": False, "message": "email or userId is required"}, {}
+        is_event = "eventName" in body
+        if is_event:
+            key = headers.get("idempotency-key")
+            if key is not None:
+                if len(key) > 100:
+                    return 400, {"success": False, "message": "Idempotency-Key too long"}, {}
+                route.idempotency_keys[key] += 1
+                first_body = self._loops_keys.setdefault(key, raw)
+                if route.idempotency_keys[key] > 1:  # remembered for 24 hours
+                    if first_body != raw:
+                        return 409, {"success": False, "message": "Idempotency key reused"}, {}
+                    return 200, {"success": True}, {}
+            properties = body.get("eventProperties")
+        else:
+            properties = body
+        if isinstance(properties, dict) and properties.get("poison"):
+            return 400, {"success": False, "message": "invalid event: poison"}, {}
+        route.bodies.append(body)
+        ref = (properties or {}).get("ref") if isinstance(properties, dict) else None
+        route.accepted[str(ref or body.get("userId"))] += 1
+        return 200, {"success": True, "id": f"contact-{body.get('userId')}"}, {}
+
+    def _clevertap(
+        self, route: Route, headers: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        account, passcode = self.clevertap_account
+        if (
+            headers.get("x-clevertap-account-id") != account
+            or headers.get("x-clevertap-passcode") != passcode
+        ):
+            return 401, {"status": "fail", "error": "Invalid Credentials", "code": 401}, {}
+        if route.in_flight > CLEVERTAP_CONCURRENCY:
+            route.rate_limited += 1
+            return 429, {"status": "fail", "error": "Too many concurrent requests"}, {}
+        records = body.get("d") if isinstance(body, dict) else None
+        if not isinstance(records, list) or not 1 <= len(records) <= 1000:
+            return 400, {"status": "fail", "error": "d must hold 1 to 1000 records"}, {}
+        if sum(1 for r in records if isinstance(r, dict) and r.get("type") == "token") > 100:
+            return 400, {"status": "fail", "error": "at most 100 token records per request"}, {}
+        route.records_per_request.append(len(records))
+        route.bodies.append(body)
+        unprocessed = []
+        for record in records:
+            problem = _clevertap_problem(record)
+            if problem is not None:
+                code, error = problem
+                unprocessed.append(
+                    {"status": "fail", "code": code, "error": error, "record": record}
+                )
+            else:
+                route.accepted[_clevertap_ref(record)] += 1
+        answer = {
+            "status": "partial" if unprocessed else "success",
+            "processed": len(records) - len(unprocessed),
+            "unprocessed": unprocessed,
+        }
+        return 200, answer, {}
+
+
+def _clevertap_problem(record: Any) -> tuple[int, str] | None:
+    """Why CleverTap would leave a record unprocessed (code, error), if it would."""
+    if not isinstance(record, dict) or not any(
+        record.get(k) for k in ("identity", "objectId", "FBID", "GPID")
+    ):
+        return 523, "Missing identity"
+    kind = record.get("type")
+    if kind == "event" and not record.get("evtName"):
+        return 509, "Event name missing"
+    if kind == "token":
+        token = record.get("tokenData")
+        if not isinstance(token, dict) or token.get("type") not in CLEVERTAP_TOKEN_TYPES:
+            return 512, "Invalid token type"
+        return None
+    data = record.get("evtData") if kind == "event" else record.get("profileData")
+    if kind not in ("event", "profile") or not isinstance(data, dict) or data.get("invalid"):
+        return 512, "Invalid structure"
+    return None
+
+
+def _clevertap_ref(record: dict[str, Any]) -> str:
+    if record.get("type") == "token":
+        return str(record["tokenData"]["id"])
+    data = record.get("evtData") if record.get("type") == "event" else record.get("profileData")
+    return str(data.get("ref") or record.get("identity"))

@@ -146,3 +146,27 @@ def track(message_id: str, user: str = "u1", **properties: Any) -> dict[str, Any
 
 def identify(message_id: str, user: str = "u1", **traits: Any) -> dict[str, Any]:
     return {"type": "identify", "userId": user, "messageId": message_id, "traits": traits}
+
+
+def app_event(kind: str, ref: str, user: str = "u1", **fields: Any) -> dict[str, Any]:
+    """An event of the `app` source (Loops and CleverTap, see `with_catalog`).
+
+    `ref` is its messageId and is also sent as a property or trait, so that the fake can tell
+    which event a Loops body or a CleverTap record came from (their bodies carry no messageId).
+    CleverTap's default identity policy needs both IDs: the event has both.
+    """
+    data = "traits" if kind == "identify" else "properties"
+    extra = dict(fields.pop(data, {}))
+    event: dict[str, Any] = {
+        "type": kind,
+        "userId": user,
+        "anonymousId": f"anon-{user}",
+        "messageId": ref,
+        data: {"ref": ref, **extra},
+        **fields,
+    }
+    if kind == "track":
+        event.setdefault("event", "Plan Selected")
+    if kind == "identify":
+        event[data].setdefault("email", f"{user}@example.com")
+    return event

@@ -1,8 +1,9 @@
 """`python serve_with_bulk.py PACKAGE ARGS...`: the package's command line, with a batch collector.
 
-The synthetic `bulk` destination (CleverTap-like) uploads records in batches; registering its
-collector is what a batching destination does through the runtime's seam
-(`batching.register_batch_collector`). Packages without a `bulk` destination run unchanged.
+The synthetic `bulk` destination (CleverTap-like) uploads records in batches that its spec does
+not declare; registering a collector is what a destination with such an API does through the
+runtime's seam (`batching.register_batch_collector`), in place of the batching a spec declares
+(CleverTap's). Packages without a `bulk` destination run unchanged.
 """
 
 from __future__ import annotations
@@ -39,9 +40,12 @@ def main() -> int:
                 outcomes.append(Outcome("dead", reason, status, repr(problem)))
         return outcomes
 
-    batching.register_batch_collector(
-        "bulk", lambda instance: batching.RecordBatchCollector(instance, merge, results)
-    )
+    def collector(instance: Any) -> Any:
+        size = instance.batch_size or 25
+        upload = batching.RecordFormat(merge=merge, limits=(size,), results=results)
+        return batching.RecordBatchCollector(instance, lambda request: upload, size)
+
+    batching.register_batch_collector("bulk", collector)
     cli = importlib.import_module(f"{package}._runtime.cli")
     return int(cli.main(sys.argv[2:]))
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import httpx
 
-from .conftest import SECRETS, report, workspace_data
+from .conftest import SECRETS, report, with_catalog, workspace_data
 from .fake_destination import FakeDestination, FaultPlan
 from .harness import (
     LAUNCHER,
     TEST_PACKAGE,
     Service,
+    app_event,
     basic_auth,
     free_port,
     track,
@@ -31,7 +32,8 @@ def _leaks(text: str | bytes, secrets: list[str]) -> list[str]:
 
 def test_secrets_never_leak(tmp_path: Path, delivery_package: Path, fake: FakeDestination) -> None:
     port = free_port()
-    data = workspace_data(fake.url, port)
+    # Loops and CleverTap too: their keys travel in headers, CleverTap's in batch requests.
+    data = with_catalog(workspace_data(fake.url, port), fake.url)
     # A second Clay instance whose secret the API refuses: the 401 answer echoes the
     # Authorization header it got, so the dead letter would hold the secret if not masked.
     data["destinations"]["clay-wrong"] = {
@@ -52,6 +54,13 @@ def test_secrets_never_leak(tmp_path: Path, delivery_package: Path, fake: FakeDe
             f"{service.url}/v1/batch",
             json={"batch": events},
             headers=basic_auth(SECRETS["WRITE_KEY"]),
+        )
+        assert answer.status_code == 200
+        app = [app_event("identify" if i % 2 else "track", f"app{i}") for i in range(6)]
+        answer = httpx.post(
+            f"{service.url}/v1/batch",
+            json={"batch": app},
+            headers=basic_auth(SECRETS["APP_WRITE_KEY"]),
         )
         assert answer.status_code == 200
         refused = httpx.post(
@@ -78,6 +87,8 @@ def test_secrets_never_leak(tmp_path: Path, delivery_package: Path, fake: FakeDe
             outputs[name] = path.read_bytes()
     outputs["workspace file"] = workspace.read_text()
     assert "401" in str(outputs["dead-letters list"])
+    app_ids = {f"app{i}" for i in range(6)}
+    assert app_ids <= fake.delivered_ids("loops") and app_ids <= fake.delivered_ids("clevertap")
     leaks = {name: found for name, text in outputs.items() if (found := _leaks(text, secrets))}
     assert leaks == {}
     report("secrets grep", places_checked=len(outputs), leaks=len(leaks))

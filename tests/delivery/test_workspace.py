@@ -164,3 +164,13 @@ def test_rate_must_be_positive(tmp_path: Path) -> None:
 def test_invalid_yaml(tmp_path: Path) -> None:
     [error] = errors(tmp_path, "version: 1\nsources: [\n")
     assert ":3:1: error: invalid YAML" in error
+
+
+def test_idempotency_key_and_batch_size_are_checked(tmp_path: Path) -> None:
+    text = VALID.replace("concurrency: 2", "idempotency_key: maybe\n    batch_size: 0")
+    found = errors(tmp_path, text)
+    assert any(":14:22: error: 'idempotency_key' must be true or false" in e for e in found)
+    assert any(":15:17: error: 'batch_size' must be at least 1" in e for e in found), found
+    ws = load(tmp_path, VALID.replace("concurrency: 2", "idempotency_key: false"))
+    assert ws.destinations["clay-contacts"].idempotency_key is False
+    assert ws.destinations["clay"].idempotency_key is None  # the spec decides

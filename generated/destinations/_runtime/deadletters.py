@@ -18,8 +18,8 @@ import time
 from typing import Any, TextIO
 
 from .logs import masked_text
-from .queue import DeadLetter, SQLiteQueue
-from .server import QUEUE_FILE
+from .queue import DeadLetter
+from .server import open_queue
 from .workspace import Workspace
 
 
@@ -56,7 +56,7 @@ def _summary(letter: DeadLetter) -> dict[str, Any]:
 
 def run(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     secrets = workspace.secrets()
-    queue = SQLiteQueue(workspace.data_dir / QUEUE_FILE, workspace.dedupe_window_seconds)
+    queue = open_queue(workspace)  # the workspace's queue: SQLite, or the JetStream cluster
 
     def write(text: str) -> None:
         out.write(masked_text(text, secrets) + "\n")

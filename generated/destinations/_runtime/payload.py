@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Final
 from uuid import UUID
+
+from .jsvalues import number_text
 
 Schema = dict[str, Any]
 
@@ -101,31 +102,7 @@ def _is_type(value: Any, kind: str) -> bool:
 
 def js_string(value: float | int) -> str:
     """JavaScript's String() of a number (shortest round-trip digits, JS exponent rules)."""
-    if isinstance(value, int) and abs(value) <= 2**53:
-        return str(value)
-    number = float(value)
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "Infinity" if number > 0 else "-Infinity"
-    if number == 0:
-        return "0"
-    sign = "-" if number < 0 else ""
-    exact = Decimal(repr(abs(number))).normalize()
-    _, digit_tuple, exponent = exact.as_tuple()
-    assert isinstance(exponent, int)
-    digits = "".join(map(str, digit_tuple))
-    k, n = len(digits), len(digits) + exponent  # value = 0.digits * 10**n
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * -n + digits
-    else:
-        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-        text = f"{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
-    return sign + text
+    return number_text(value)
 
 
 def _coerce(value: Any, kind: str) -> Any:
@@ -628,7 +605,6 @@ def _plural(count: int, word: str) -> str:
 def check(value: Any, schema: Schema, pointer: str, errors: list[tuple[str, str]]) -> Any:
     """Coerce and strip `value` per `schema`, appending (pointer, message) for each problem."""
     kinds = _types(schema)
-    name = _name(schema, pointer)
     if kinds and not any(_is_type(value, k) for k in kinds):
         coerced: Any = _FAIL
         if "array" in kinds and not isinstance(value, list):
@@ -645,19 +621,22 @@ def check(value: Any, schema: Schema, pointer: str, errors: list[tuple[str, str]
                     break
         if coerced is _FAIL:
             errors.append(
-                (pointer, f"{name} must be {_type_words(kinds)} but it was {_actual_words(value)}.")
+                (
+                    pointer,
+                    f"{_name(schema, pointer)} must be {_type_words(kinds)} but it was {_actual_words(value)}.",
+                )
             )
             return value
         value = coerced
     if "enum" in schema and value not in schema["enum"]:
         allowed = _or_list([_json_text(v) for v in schema["enum"]])
-        errors.append((pointer, f"{name} must be one of: {allowed}."))
+        errors.append((pointer, f"{_name(schema, pointer)} must be one of: {allowed}."))
     fmt = schema.get("format")
     if fmt and not _check_format(value, fmt):
         errors.append(
             (
                 pointer,
-                f"{name} must be a valid {_FORMAT_NAMES.get(fmt, fmt)} string but it was not.",
+                f"{_name(schema, pointer)} must be a valid {_FORMAT_NAMES.get(fmt, fmt)} string but it was not.",
             )
         )
     if isinstance(value, str):
@@ -665,7 +644,7 @@ def check(value: Any, schema: Schema, pointer: str, errors: list[tuple[str, str]
             errors.append(
                 (
                     pointer,
-                    f"{name} must be {_plural(int(schema['minLength']), 'character')} or more "
+                    f"{_name(schema, pointer)} must be {_plural(int(schema['minLength']), 'character')} or more "
                     f"but it was {_plural(len(value), 'character')}.",
                 )
             )
@@ -673,7 +652,7 @@ def check(value: Any, schema: Schema, pointer: str, errors: list[tuple[str, str]
             errors.append(
                 (
                     pointer,
-                    f"{name} must be {_plural(int(schema['maxLength']), 'character')} or fewer "
+                    f"{_name(schema, pointer)} must be {_plural(int(schema['maxLength']), 'character')} or fewer "
                     f"but it was {_plural(len(value), 'character')}.",
                 )
             )
@@ -682,12 +661,15 @@ def check(value: Any, schema: Schema, pointer: str, errors: list[tuple[str, str]
             errors.append(
                 (
                     pointer,
-                    f"{name} must be equal to or greater than {js_string(schema['minimum'])}.",
+                    f"{_name(schema, pointer)} must be equal to or greater than {js_string(schema['minimum'])}.",
                 )
             )
         if "maximum" in schema and value > schema["maximum"]:
             errors.append(
-                (pointer, f"{name} must be equal to or less than {js_string(schema['maximum'])}.")
+                (
+                    pointer,
+                    f"{_name(schema, pointer)} must be equal to or less than {js_string(schema['maximum'])}.",
+                )
             )
     if isinstance(value, dict) and "object" in kinds:
         value = _check_object(value, schema, pointer, errors)
@@ -725,6 +707,8 @@ def _check_object(
 
 
 def _escape(key: str) -> str:
+    if "~" not in key and "/" not in key:
+        return key
     return key.replace("~", "~0").replace("/", "~1")
 
 

@@ -113,141 +113,154 @@ def map_page_visit(data: Mapping[str, Any]) -> Any:
 def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("name", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["name"] = v3
+    v2: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["name"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_1, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["name"] = v4
-    v5: Any = v2.get("timestamp", missing)
-    if v5 is not missing:
-        if type(v5) is str and v5 and _p.is_date_time(v5):
-            v1["timestamp"] = v5
+            if v3 is not _p.DROP:
+                v1["name"] = v3
+    v4: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    if v4 is not missing:
+        if type(v4) is str and v4 and _p.is_date_time(v4):
+            v1["timestamp"] = v4
         else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
-            if v6 is _p.FAIL:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_2, True)
+            if v5 is _p.FAIL:
                 return None
-            if v6 is not _p.DROP:
-                v1["timestamp"] = v6
-    v7: dict[str, Any] = {}
-    v8: Any = v2.get("context", missing)
-    v9: Any = v8.get("page", missing) if isinstance(v8, dict) else missing
-    v10: Any = v9.get("path", missing) if isinstance(v9, dict) else missing
-    if v10 is not missing:
-        if type(v10) is str:
-            v7["path"] = v10
+            if v5 is not _p.DROP:
+                v1["timestamp"] = v5
+    v6: dict[str, Any] = {}
+    v7: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v8: Any = v7.get("page", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "page")
+    v9: Any = v8.get("path", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "path")
+    if v9 is not missing:
+        if type(v9) is str:
+            v6["path"] = v9
         else:
-            v11 = _p.field_value(v10, _FIELD_SCHEMA_4, False)
-            if v11 is _p.FAIL:
+            v10 = _p.field_value(v9, _FIELD_SCHEMA_4, False)
+            if v10 is _p.FAIL:
                 return None
-            if v11 is not _p.DROP:
-                v7["path"] = v11
-    v12: Any = v9.get("referrer", missing) if isinstance(v9, dict) else missing
-    if v12 is not missing:
-        if type(v12) is str:
-            v7["referrer"] = v12
+            if v10 is not _p.DROP:
+                v6["path"] = v10
+    v11: Any = v8.get("referrer", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "referrer")
+    if v11 is not missing:
+        if type(v11) is str:
+            v6["referrer"] = v11
         else:
-            v13 = _p.field_value(v12, _FIELD_SCHEMA_5, False)
-            if v13 is _p.FAIL:
+            v12 = _p.field_value(v11, _FIELD_SCHEMA_5, False)
+            if v12 is _p.FAIL:
                 return None
-            if v13 is not _p.DROP:
-                v7["referrer"] = v13
-    v14: Any = v9.get("search", missing) if isinstance(v9, dict) else missing
-    if v14 is not missing:
-        if type(v14) is str:
-            v7["search"] = v14
+            if v12 is not _p.DROP:
+                v6["referrer"] = v12
+    v13: Any = v8.get("search", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "search")
+    if v13 is not missing:
+        if type(v13) is str:
+            v6["search"] = v13
         else:
-            v15 = _p.field_value(v14, _FIELD_SCHEMA_6, False)
-            if v15 is _p.FAIL:
+            v14 = _p.field_value(v13, _FIELD_SCHEMA_6, False)
+            if v14 is _p.FAIL:
                 return None
-            if v15 is not _p.DROP:
-                v7["search"] = v15
-    v16: Any = v9.get("title", missing) if isinstance(v9, dict) else missing
-    if v16 is not missing:
-        if type(v16) is str:
-            v7["title"] = v16
+            if v14 is not _p.DROP:
+                v6["search"] = v14
+    v15: Any = v8.get("title", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "title")
+    if v15 is not missing:
+        if type(v15) is str:
+            v6["title"] = v15
         else:
-            v17 = _p.field_value(v16, _FIELD_SCHEMA_7, False)
-            if v17 is _p.FAIL:
+            v16 = _p.field_value(v15, _FIELD_SCHEMA_7, False)
+            if v16 is _p.FAIL:
                 return None
-            if v17 is not _p.DROP:
-                v7["title"] = v17
-    v18: Any = v9.get("url", missing) if isinstance(v9, dict) else missing
-    if v18 is not missing:
-        if type(v18) is str:
-            v7["url"] = v18
+            if v16 is not _p.DROP:
+                v6["title"] = v16
+    v17: Any = v8.get("url", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "url")
+    if v17 is not missing:
+        if type(v17) is str:
+            v6["url"] = v17
         else:
-            v19 = _p.field_value(v18, _FIELD_SCHEMA_8, False)
-            if v19 is _p.FAIL:
+            v18 = _p.field_value(v17, _FIELD_SCHEMA_8, False)
+            if v18 is _p.FAIL:
                 return None
-            if v19 is not _p.DROP:
-                v7["url"] = v19
-    v1["page"] = v7
-    v20: Any = v8.get("ip", missing) if isinstance(v8, dict) else missing
-    if v20 is not missing:
-        if type(v20) is str and v20:
-            v1["ip"] = v20
+            if v18 is not _p.DROP:
+                v6["url"] = v18
+    v1["page"] = v6
+    v19: Any = v7.get("ip", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "ip")
+    if v19 is not missing:
+        if type(v19) is str and v19:
+            v1["ip"] = v19
         else:
-            v21 = _p.field_value(v20, _FIELD_SCHEMA_9, True)
-            if v21 is _p.FAIL:
+            v20 = _p.field_value(v19, _FIELD_SCHEMA_9, True)
+            if v20 is _p.FAIL:
                 return None
-            if v21 is not _p.DROP:
-                v1["ip"] = v21
-    v22: Any = v8.get("userAgent", missing) if isinstance(v8, dict) else missing
-    if v22 is not missing:
-        if type(v22) is str and v22:
-            v1["userAgent"] = v22
+            if v20 is not _p.DROP:
+                v1["ip"] = v20
+    v21: Any = v7.get("userAgent", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "userAgent")
+    if v21 is not missing:
+        if type(v21) is str and v21:
+            v1["userAgent"] = v21
         else:
-            v23 = _p.field_value(v22, _FIELD_SCHEMA_10, True)
-            if v23 is _p.FAIL:
+            v22 = _p.field_value(v21, _FIELD_SCHEMA_10, True)
+            if v22 is _p.FAIL:
                 return None
-            if v23 is not _p.DROP:
-                v1["userAgent"] = v23
-    v24: Any = v2.get("anonymousId", missing)
-    if v24 is not missing:
-        if type(v24) is str and v24:
-            v1["anonymousId"] = v24
+            if v22 is not _p.DROP:
+                v1["userAgent"] = v22
+    v23: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    if v23 is not missing:
+        if type(v23) is str and v23:
+            v1["anonymousId"] = v23
         else:
-            v25 = _p.field_value(v24, _FIELD_SCHEMA_11, True)
-            if v25 is _p.FAIL:
+            v24 = _p.field_value(v23, _FIELD_SCHEMA_11, True)
+            if v24 is _p.FAIL:
                 return None
-            if v25 is not _p.DROP:
-                v1["anonymousId"] = v25
-    v26: Any = v2.get("userId", missing)
-    if v26 is not missing:
-        if type(v26) is str and v26:
-            v1["userId"] = v26
+            if v24 is not _p.DROP:
+                v1["anonymousId"] = v24
+    v25: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v25 is not missing:
+        if type(v25) is str and v25:
+            v1["userId"] = v25
         else:
-            v27 = _p.field_value(v26, _FIELD_SCHEMA_12, True)
-            if v27 is _p.FAIL:
+            v26 = _p.field_value(v25, _FIELD_SCHEMA_12, True)
+            if v26 is _p.FAIL:
                 return None
-            if v27 is not _p.DROP:
-                v1["userId"] = v27
-    v28: Any = v2.get("messageId", missing)
-    if v28 is not missing:
-        if type(v28) is str and v28:
-            v1["messageId"] = v28
+            if v26 is not _p.DROP:
+                v1["userId"] = v26
+    v27: Any = (
+        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
+    )
+    if v27 is not missing:
+        if type(v27) is str and v27:
+            v1["messageId"] = v27
         else:
-            v29 = _p.field_value(v28, _FIELD_SCHEMA_13, True)
-            if v29 is _p.FAIL:
+            v28 = _p.field_value(v27, _FIELD_SCHEMA_13, True)
+            if v28 is _p.FAIL:
                 return None
-            if v29 is not _p.DROP:
-                v1["messageId"] = v29
-    v30: Any = v2.get("properties", missing)
-    if v30 is not missing:
-        if type(v30) is dict:
-            v1["properties"] = v30
+            if v28 is not _p.DROP:
+                v1["messageId"] = v28
+    v29: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    if v29 is not missing:
+        if type(v29) is dict:
+            v1["properties"] = v29
         else:
-            v31 = _p.field_value(v30, _FIELD_SCHEMA_14, True)
-            if v31 is _p.FAIL:
+            v30 = _p.field_value(v29, _FIELD_SCHEMA_14, True)
+            if v30 is _p.FAIL:
                 return None
-            if v31 is not _p.DROP:
-                v1["properties"] = v31
+            if v30 is not _p.DROP:
+                v1["properties"] = v30
     if "ip" not in v1:
         return None
     if "messageId" not in v1:
@@ -330,141 +343,154 @@ def map_track(data: Mapping[str, Any]) -> Any:
 def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("event", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["event"] = v3
+    v2: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["event"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_15, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_15, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["event"] = v4
-    v5: Any = v2.get("timestamp", missing)
-    if v5 is not missing:
-        if type(v5) is str and v5 and _p.is_date_time(v5):
-            v1["timestamp"] = v5
+            if v3 is not _p.DROP:
+                v1["event"] = v3
+    v4: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    if v4 is not missing:
+        if type(v4) is str and v4 and _p.is_date_time(v4):
+            v1["timestamp"] = v4
         else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_16, True)
-            if v6 is _p.FAIL:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_16, True)
+            if v5 is _p.FAIL:
                 return None
-            if v6 is not _p.DROP:
-                v1["timestamp"] = v6
-    v7: dict[str, Any] = {}
-    v8: Any = v2.get("context", missing)
-    v9: Any = v8.get("page", missing) if isinstance(v8, dict) else missing
-    v10: Any = v9.get("path", missing) if isinstance(v9, dict) else missing
-    if v10 is not missing:
-        if type(v10) is str:
-            v7["path"] = v10
+            if v5 is not _p.DROP:
+                v1["timestamp"] = v5
+    v6: dict[str, Any] = {}
+    v7: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v8: Any = v7.get("page", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "page")
+    v9: Any = v8.get("path", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "path")
+    if v9 is not missing:
+        if type(v9) is str:
+            v6["path"] = v9
         else:
-            v11 = _p.field_value(v10, _FIELD_SCHEMA_18, False)
-            if v11 is _p.FAIL:
+            v10 = _p.field_value(v9, _FIELD_SCHEMA_18, False)
+            if v10 is _p.FAIL:
                 return None
-            if v11 is not _p.DROP:
-                v7["path"] = v11
-    v12: Any = v9.get("referrer", missing) if isinstance(v9, dict) else missing
-    if v12 is not missing:
-        if type(v12) is str:
-            v7["referrer"] = v12
+            if v10 is not _p.DROP:
+                v6["path"] = v10
+    v11: Any = v8.get("referrer", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "referrer")
+    if v11 is not missing:
+        if type(v11) is str:
+            v6["referrer"] = v11
         else:
-            v13 = _p.field_value(v12, _FIELD_SCHEMA_19, False)
-            if v13 is _p.FAIL:
+            v12 = _p.field_value(v11, _FIELD_SCHEMA_19, False)
+            if v12 is _p.FAIL:
                 return None
-            if v13 is not _p.DROP:
-                v7["referrer"] = v13
-    v14: Any = v9.get("search", missing) if isinstance(v9, dict) else missing
-    if v14 is not missing:
-        if type(v14) is str:
-            v7["search"] = v14
+            if v12 is not _p.DROP:
+                v6["referrer"] = v12
+    v13: Any = v8.get("search", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "search")
+    if v13 is not missing:
+        if type(v13) is str:
+            v6["search"] = v13
         else:
-            v15 = _p.field_value(v14, _FIELD_SCHEMA_20, False)
-            if v15 is _p.FAIL:
+            v14 = _p.field_value(v13, _FIELD_SCHEMA_20, False)
+            if v14 is _p.FAIL:
                 return None
-            if v15 is not _p.DROP:
-                v7["search"] = v15
-    v16: Any = v9.get("title", missing) if isinstance(v9, dict) else missing
-    if v16 is not missing:
-        if type(v16) is str:
-            v7["title"] = v16
+            if v14 is not _p.DROP:
+                v6["search"] = v14
+    v15: Any = v8.get("title", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "title")
+    if v15 is not missing:
+        if type(v15) is str:
+            v6["title"] = v15
         else:
-            v17 = _p.field_value(v16, _FIELD_SCHEMA_21, False)
-            if v17 is _p.FAIL:
+            v16 = _p.field_value(v15, _FIELD_SCHEMA_21, False)
+            if v16 is _p.FAIL:
                 return None
-            if v17 is not _p.DROP:
-                v7["title"] = v17
-    v18: Any = v9.get("url", missing) if isinstance(v9, dict) else missing
-    if v18 is not missing:
-        if type(v18) is str:
-            v7["url"] = v18
+            if v16 is not _p.DROP:
+                v6["title"] = v16
+    v17: Any = v8.get("url", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "url")
+    if v17 is not missing:
+        if type(v17) is str:
+            v6["url"] = v17
         else:
-            v19 = _p.field_value(v18, _FIELD_SCHEMA_22, False)
-            if v19 is _p.FAIL:
+            v18 = _p.field_value(v17, _FIELD_SCHEMA_22, False)
+            if v18 is _p.FAIL:
                 return None
-            if v19 is not _p.DROP:
-                v7["url"] = v19
-    v1["page"] = v7
-    v20: Any = v8.get("ip", missing) if isinstance(v8, dict) else missing
-    if v20 is not missing:
-        if type(v20) is str and v20:
-            v1["ip"] = v20
+            if v18 is not _p.DROP:
+                v6["url"] = v18
+    v1["page"] = v6
+    v19: Any = v7.get("ip", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "ip")
+    if v19 is not missing:
+        if type(v19) is str and v19:
+            v1["ip"] = v19
         else:
-            v21 = _p.field_value(v20, _FIELD_SCHEMA_23, True)
-            if v21 is _p.FAIL:
+            v20 = _p.field_value(v19, _FIELD_SCHEMA_23, True)
+            if v20 is _p.FAIL:
                 return None
-            if v21 is not _p.DROP:
-                v1["ip"] = v21
-    v22: Any = v8.get("userAgent", missing) if isinstance(v8, dict) else missing
-    if v22 is not missing:
-        if type(v22) is str and v22:
-            v1["userAgent"] = v22
+            if v20 is not _p.DROP:
+                v1["ip"] = v20
+    v21: Any = v7.get("userAgent", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "userAgent")
+    if v21 is not missing:
+        if type(v21) is str and v21:
+            v1["userAgent"] = v21
         else:
-            v23 = _p.field_value(v22, _FIELD_SCHEMA_24, True)
-            if v23 is _p.FAIL:
+            v22 = _p.field_value(v21, _FIELD_SCHEMA_24, True)
+            if v22 is _p.FAIL:
                 return None
-            if v23 is not _p.DROP:
-                v1["userAgent"] = v23
-    v24: Any = v2.get("anonymousId", missing)
-    if v24 is not missing:
-        if type(v24) is str and v24:
-            v1["anonymousId"] = v24
+            if v22 is not _p.DROP:
+                v1["userAgent"] = v22
+    v23: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    if v23 is not missing:
+        if type(v23) is str and v23:
+            v1["anonymousId"] = v23
         else:
-            v25 = _p.field_value(v24, _FIELD_SCHEMA_25, True)
-            if v25 is _p.FAIL:
+            v24 = _p.field_value(v23, _FIELD_SCHEMA_25, True)
+            if v24 is _p.FAIL:
                 return None
-            if v25 is not _p.DROP:
-                v1["anonymousId"] = v25
-    v26: Any = v2.get("userId", missing)
-    if v26 is not missing:
-        if type(v26) is str and v26:
-            v1["userId"] = v26
+            if v24 is not _p.DROP:
+                v1["anonymousId"] = v24
+    v25: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v25 is not missing:
+        if type(v25) is str and v25:
+            v1["userId"] = v25
         else:
-            v27 = _p.field_value(v26, _FIELD_SCHEMA_26, True)
-            if v27 is _p.FAIL:
+            v26 = _p.field_value(v25, _FIELD_SCHEMA_26, True)
+            if v26 is _p.FAIL:
                 return None
-            if v27 is not _p.DROP:
-                v1["userId"] = v27
-    v28: Any = v2.get("messageId", missing)
-    if v28 is not missing:
-        if type(v28) is str and v28:
-            v1["messageId"] = v28
+            if v26 is not _p.DROP:
+                v1["userId"] = v26
+    v27: Any = (
+        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
+    )
+    if v27 is not missing:
+        if type(v27) is str and v27:
+            v1["messageId"] = v27
         else:
-            v29 = _p.field_value(v28, _FIELD_SCHEMA_27, True)
-            if v29 is _p.FAIL:
+            v28 = _p.field_value(v27, _FIELD_SCHEMA_27, True)
+            if v28 is _p.FAIL:
                 return None
-            if v29 is not _p.DROP:
-                v1["messageId"] = v29
-    v30: Any = v2.get("properties", missing)
-    if v30 is not missing:
-        if type(v30) is dict:
-            v1["properties"] = v30
+            if v28 is not _p.DROP:
+                v1["messageId"] = v28
+    v29: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    if v29 is not missing:
+        if type(v29) is dict:
+            v1["properties"] = v29
         else:
-            v31 = _p.field_value(v30, _FIELD_SCHEMA_28, True)
-            if v31 is _p.FAIL:
+            v30 = _p.field_value(v29, _FIELD_SCHEMA_28, True)
+            if v30 is _p.FAIL:
                 return None
-            if v31 is not _p.DROP:
-                v1["properties"] = v31
+            if v30 is not _p.DROP:
+                v1["properties"] = v30
     if "event" not in v1:
         return None
     if "ip" not in v1:

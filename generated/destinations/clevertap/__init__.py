@@ -106,81 +106,86 @@ def map_identify_user(data: Mapping[str, Any]) -> Any:
 def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("userId", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["identity"] = v3
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["identity"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_1, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["identity"] = v4
-    v5: Any = v2.get("anonymousId", missing)
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["objectId"] = v5
+            if v3 is not _p.DROP:
+                v1["identity"] = v3
+    v4: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    if v4 is not missing:
+        if type(v4) is str and v4:
+            v1["objectId"] = v4
         else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
-            if v6 is _p.FAIL:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_2, True)
+            if v5 is _p.FAIL:
                 return None
-            if v6 is not _p.DROP:
-                v1["objectId"] = v6
-    v7: Any = v2.get("traits", missing)
-    if v7 is not missing:
-        if type(v7) is dict:
-            v1["profileData"] = v7
+            if v5 is not _p.DROP:
+                v1["objectId"] = v5
+    v6: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    if v6 is not missing:
+        if type(v6) is dict:
+            v1["profileData"] = v6
         else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
-            if v8 is _p.FAIL:
+            v7 = _p.field_value(v6, _FIELD_SCHEMA_3, True)
+            if v7 is _p.FAIL:
                 return None
-            if v8 is not _p.DROP:
-                v1["profileData"] = v8
-    v9: Any = v2.get("context", missing)
-    v10: Any = v9.get("device", missing) if isinstance(v9, dict) else missing
-    v11: Any = v10.get("token", missing) if isinstance(v10, dict) else missing
-    if v11 is not missing:
-        if type(v11) is str and v11:
-            v1["pushToken"] = v11
-        else:
-            v12 = _p.field_value(v11, _FIELD_SCHEMA_4, True)
-            if v12 is _p.FAIL:
-                return None
-            if v12 is not _p.DROP:
-                v1["pushToken"] = v12
-    v13: Any = (
+            if v7 is not _p.DROP:
+                v1["profileData"] = v7
+    v8: Any = (
         data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
     )
-    v13 = v13.get("device", _m.MISSING) if isinstance(v13, dict) else _m.step(v13, "device")
-    v13 = v13.get("type", _m.MISSING) if isinstance(v13, dict) else _m.step(v13, "type")
-    v14: Any = _m.MISSING
-    if v13 is not _m.MISSING and v13 is not None:
+    v9: Any = v8.get("device", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "device")
+    v10: Any = v9.get("token", _m.MISSING) if isinstance(v9, dict) else _m.step(v9, "token")
+    if v10 is not missing:
+        if type(v10) is str and v10:
+            v1["pushToken"] = v10
+        else:
+            v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
+            if v11 is _p.FAIL:
+                return None
+            if v11 is not _p.DROP:
+                v1["pushToken"] = v11
+    v12: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v12 = v12.get("device", _m.MISSING) if isinstance(v12, dict) else _m.step(v12, "device")
+    v12 = v12.get("type", _m.MISSING) if isinstance(v12, dict) else _m.step(v12, "type")
+    v13: Any = _m.MISSING
+    if v12 is not _m.MISSING and v12 is not None:
+        v14: Any = (
+            data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+        )
+        v14 = v14.get("device", _m.MISSING) if isinstance(v14, dict) else _m.step(v14, "device")
+        v14 = v14.get("type", _m.MISSING) if isinstance(v14, dict) else _m.step(v14, "type")
+        v13 = v14
+    else:
         v15: Any = (
             data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
         )
-        v15 = v15.get("device", _m.MISSING) if isinstance(v15, dict) else _m.step(v15, "device")
-        v15 = v15.get("type", _m.MISSING) if isinstance(v15, dict) else _m.step(v15, "type")
-        v14 = v15
-    else:
-        v16: Any = (
-            data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-        )
-        v16 = v16.get("os", _m.MISSING) if isinstance(v16, dict) else _m.step(v16, "os")
-        v16 = v16.get("name", _m.MISSING) if isinstance(v16, dict) else _m.step(v16, "name")
-        v14 = v16
-    v17: Any = _m.lookup(v14, {"android": "fcm", "ios": "apns"}, True, folded=True)
-    if v17 is _m.MISSING:
-        v17 = v14
-    if v17 is not missing:
-        if type(v17) is str and v17:
-            v1["tokenType"] = v17
+        v15 = v15.get("os", _m.MISSING) if isinstance(v15, dict) else _m.step(v15, "os")
+        v15 = v15.get("name", _m.MISSING) if isinstance(v15, dict) else _m.step(v15, "name")
+        v13 = v15
+    v16: Any = _m.lookup(v13, {"android": "fcm", "ios": "apns"}, True, folded=True)
+    if v16 is _m.MISSING:
+        v16 = v13
+    if v16 is not missing:
+        if type(v16) is str and v16:
+            v1["tokenType"] = v16
         else:
-            v18 = _p.field_value(v17, _FIELD_SCHEMA_5, True)
-            if v18 is _p.FAIL:
+            v17 = _p.field_value(v16, _FIELD_SCHEMA_5, True)
+            if v17 is _p.FAIL:
                 return None
-            if v18 is not _p.DROP:
-                v1["tokenType"] = v18
+            if v17 is not _p.DROP:
+                v1["tokenType"] = v17
     return v1
 
 
@@ -316,47 +321,54 @@ def map_track_event(data: Mapping[str, Any]) -> Any:
 def payload_track_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("userId", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["identity"] = v3
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["identity"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_6, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_6, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["identity"] = v4
-    v5: Any = v2.get("anonymousId", missing)
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["objectId"] = v5
+            if v3 is not _p.DROP:
+                v1["identity"] = v3
+    v4: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    if v4 is not missing:
+        if type(v4) is str and v4:
+            v1["objectId"] = v4
         else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_7, True)
-            if v6 is _p.FAIL:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_7, True)
+            if v5 is _p.FAIL:
                 return None
-            if v6 is not _p.DROP:
-                v1["objectId"] = v6
-    v7: Any = v2.get("event", missing)
-    if v7 is not missing:
-        if type(v7) is str and v7:
-            v1["eventName"] = v7
+            if v5 is not _p.DROP:
+                v1["objectId"] = v5
+    v6: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    if v6 is not missing:
+        if type(v6) is str and v6:
+            v1["eventName"] = v6
         else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_8, True)
-            if v8 is _p.FAIL:
+            v7 = _p.field_value(v6, _FIELD_SCHEMA_8, True)
+            if v7 is _p.FAIL:
                 return None
-            if v8 is not _p.DROP:
-                v1["eventName"] = v8
-    v9: Any = v2.get("properties", missing)
-    if v9 is not missing:
-        if type(v9) is dict:
-            v1["eventData"] = v9
+            if v7 is not _p.DROP:
+                v1["eventName"] = v7
+    v8: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    if v8 is not missing:
+        if type(v8) is dict:
+            v1["eventData"] = v8
         else:
-            v10 = _p.field_value(v9, _FIELD_SCHEMA_9, True)
-            if v10 is _p.FAIL:
+            v9 = _p.field_value(v8, _FIELD_SCHEMA_9, True)
+            if v9 is _p.FAIL:
                 return None
-            if v10 is not _p.DROP:
-                v1["eventData"] = v10
+            if v9 is not _p.DROP:
+                v1["eventData"] = v9
     if "eventName" not in v1:
         return None
     return v1
@@ -433,99 +445,106 @@ def map_order_completed(data: Mapping[str, Any]) -> Any:
 def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("userId", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["identity"] = v3
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["identity"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_10, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_10, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["identity"] = v4
-    v5: Any = v2.get("anonymousId", missing)
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["objectId"] = v5
+            if v3 is not _p.DROP:
+                v1["identity"] = v3
+    v4: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    if v4 is not missing:
+        if type(v4) is str and v4:
+            v1["objectId"] = v4
         else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_11, True)
-            if v6 is _p.FAIL:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_11, True)
+            if v5 is _p.FAIL:
                 return None
-            if v6 is not _p.DROP:
-                v1["objectId"] = v6
-    v7: Any = v2.get("properties", missing)
-    v8: Any = v7.get("order_id", missing) if isinstance(v7, dict) else missing
-    if v8 is not missing:
-        if type(v8) is str and v8:
-            v1["chargedId"] = v8
-        else:
-            v9 = _p.field_value(v8, _FIELD_SCHEMA_12, True)
-            if v9 is _p.FAIL:
-                return None
-            if v9 is not _p.DROP:
-                v1["chargedId"] = v9
-    v10: Any = (
+            if v5 is not _p.DROP:
+                v1["objectId"] = v5
+    v6: Any = (
         data.get("properties", _m.MISSING)
         if isinstance(data, dict)
         else _m.step(data, "properties")
     )
-    v10 = v10.get("revenue", _m.MISSING) if isinstance(v10, dict) else _m.step(v10, "revenue")
-    v11: Any = _m.MISSING
-    if v10 is not _m.MISSING and v10 is not None:
+    v7: Any = v6.get("order_id", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "order_id")
+    if v7 is not missing:
+        if type(v7) is str and v7:
+            v1["chargedId"] = v7
+        else:
+            v8 = _p.field_value(v7, _FIELD_SCHEMA_12, True)
+            if v8 is _p.FAIL:
+                return None
+            if v8 is not _p.DROP:
+                v1["chargedId"] = v8
+    v9: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v9 = v9.get("revenue", _m.MISSING) if isinstance(v9, dict) else _m.step(v9, "revenue")
+    v10: Any = _m.MISSING
+    if v9 is not _m.MISSING and v9 is not None:
+        v11: Any = (
+            data.get("properties", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "properties")
+        )
+        v11 = v11.get("revenue", _m.MISSING) if isinstance(v11, dict) else _m.step(v11, "revenue")
+        v10 = v11
+    else:
         v12: Any = (
             data.get("properties", _m.MISSING)
             if isinstance(data, dict)
             else _m.step(data, "properties")
         )
-        v12 = v12.get("revenue", _m.MISSING) if isinstance(v12, dict) else _m.step(v12, "revenue")
-        v11 = v12
-    else:
-        v13: Any = (
-            data.get("properties", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "properties")
-        )
-        v13 = v13.get("total", _m.MISSING) if isinstance(v13, dict) else _m.step(v13, "total")
-        v11 = v13
-    if v11 is not missing:
-        if type(v11) in (int, float):
-            v1["amount"] = v11
+        v12 = v12.get("total", _m.MISSING) if isinstance(v12, dict) else _m.step(v12, "total")
+        v10 = v12
+    if v10 is not missing:
+        if type(v10) in (int, float):
+            v1["amount"] = v10
         else:
-            v14 = _p.field_value(v11, _FIELD_SCHEMA_13, True)
-            if v14 is _p.FAIL:
+            v13 = _p.field_value(v10, _FIELD_SCHEMA_13, True)
+            if v13 is _p.FAIL:
                 return None
-            if v14 is not _p.DROP:
-                v1["amount"] = v14
-    v15: Any = v7.get("currency", missing) if isinstance(v7, dict) else missing
-    if v15 is not missing:
-        if type(v15) is str and v15:
-            v1["currency"] = v15
+            if v13 is not _p.DROP:
+                v1["amount"] = v13
+    v14: Any = v6.get("currency", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "currency")
+    if v14 is not missing:
+        if type(v14) is str and v14:
+            v1["currency"] = v14
         else:
-            v16 = _p.field_value(v15, _FIELD_SCHEMA_14, True)
-            if v16 is _p.FAIL:
+            v15 = _p.field_value(v14, _FIELD_SCHEMA_14, True)
+            if v15 is _p.FAIL:
                 return None
-            if v16 is not _p.DROP:
-                v1["currency"] = v16
-    v17: Any = v7.get("products", missing) if isinstance(v7, dict) else missing
-    if v17 is not missing:
-        if type(v17) is list and all(type(i) is dict for i in v17):
-            v1["items"] = v17
+            if v15 is not _p.DROP:
+                v1["currency"] = v15
+    v16: Any = v6.get("products", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "products")
+    if v16 is not missing:
+        if type(v16) is list and all(type(i) is dict for i in v16):
+            v1["items"] = v16
         else:
-            v18 = _p.field_value(v17, _FIELD_SCHEMA_15, True)
+            v17 = _p.field_value(v16, _FIELD_SCHEMA_15, True)
+            if v17 is _p.FAIL:
+                return None
+            if v17 is not _p.DROP:
+                v1["items"] = v17
+    if v6 is not missing:
+        if type(v6) is dict:
+            v1["eventData"] = v6
+        else:
+            v18 = _p.field_value(v6, _FIELD_SCHEMA_16, True)
             if v18 is _p.FAIL:
                 return None
             if v18 is not _p.DROP:
-                v1["items"] = v18
-    if v7 is not missing:
-        if type(v7) is dict:
-            v1["eventData"] = v7
-        else:
-            v19 = _p.field_value(v7, _FIELD_SCHEMA_16, True)
-            if v19 is _p.FAIL:
-                return None
-            if v19 is not _p.DROP:
-                v1["eventData"] = v19
+                v1["eventData"] = v18
     return v1
 
 
@@ -549,8 +568,14 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
     v12: Any = _m.map_items(v8, v9)
     v13: dict[str, Any] = {"Charged ID": v5, "Amount": v6, "Currency": v7, "Items": v12}
     v14: Any = v1.get("eventData", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "eventData")
-    v15: Any = _m.select_entries(
-        v14, ["products", "order_id", "revenue", "total", "currency"], None, False
+    v15: Any = (
+        {
+            k: v
+            for k, v in v14.items()
+            if k not in {"currency", "order_id", "products", "revenue", "total"}
+        }
+        if isinstance(v14, dict)
+        else v14
     )
     v16: Any = _m.encode_nested(v15, "flatten", "json", "_")
     v17: Any = _m.rename_keys(v16, {}, "snake")
@@ -601,47 +626,54 @@ def map_page_viewed(data: Mapping[str, Any]) -> Any:
 def payload_page_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("userId", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["identity"] = v3
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["identity"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_17, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_17, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["identity"] = v4
-    v5: Any = v2.get("anonymousId", missing)
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["objectId"] = v5
+            if v3 is not _p.DROP:
+                v1["identity"] = v3
+    v4: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    if v4 is not missing:
+        if type(v4) is str and v4:
+            v1["objectId"] = v4
         else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_18, True)
-            if v6 is _p.FAIL:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_18, True)
+            if v5 is _p.FAIL:
                 return None
-            if v6 is not _p.DROP:
-                v1["objectId"] = v6
-    v7: Any = v2.get("name", missing)
-    if v7 is not missing:
-        if type(v7) is str and v7:
-            v1["name"] = v7
+            if v5 is not _p.DROP:
+                v1["objectId"] = v5
+    v6: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    if v6 is not missing:
+        if type(v6) is str and v6:
+            v1["name"] = v6
         else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_19, True)
-            if v8 is _p.FAIL:
+            v7 = _p.field_value(v6, _FIELD_SCHEMA_19, True)
+            if v7 is _p.FAIL:
                 return None
-            if v8 is not _p.DROP:
-                v1["name"] = v8
-    v9: Any = v2.get("properties", missing)
-    if v9 is not missing:
-        if type(v9) is dict:
-            v1["eventData"] = v9
+            if v7 is not _p.DROP:
+                v1["name"] = v7
+    v8: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    if v8 is not missing:
+        if type(v8) is dict:
+            v1["eventData"] = v8
         else:
-            v10 = _p.field_value(v9, _FIELD_SCHEMA_20, True)
-            if v10 is _p.FAIL:
+            v9 = _p.field_value(v8, _FIELD_SCHEMA_20, True)
+            if v9 is _p.FAIL:
                 return None
-            if v10 is not _p.DROP:
-                v1["eventData"] = v10
+            if v9 is not _p.DROP:
+                v1["eventData"] = v9
     return v1
 
 
@@ -704,47 +736,54 @@ def map_screen_viewed(data: Mapping[str, Any]) -> Any:
 def payload_screen_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("userId", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["identity"] = v3
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["identity"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_21, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_21, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["identity"] = v4
-    v5: Any = v2.get("anonymousId", missing)
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["objectId"] = v5
+            if v3 is not _p.DROP:
+                v1["identity"] = v3
+    v4: Any = (
+        data.get("anonymousId", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "anonymousId")
+    )
+    if v4 is not missing:
+        if type(v4) is str and v4:
+            v1["objectId"] = v4
         else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_22, True)
-            if v6 is _p.FAIL:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_22, True)
+            if v5 is _p.FAIL:
                 return None
-            if v6 is not _p.DROP:
-                v1["objectId"] = v6
-    v7: Any = v2.get("name", missing)
-    if v7 is not missing:
-        if type(v7) is str and v7:
-            v1["name"] = v7
+            if v5 is not _p.DROP:
+                v1["objectId"] = v5
+    v6: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    if v6 is not missing:
+        if type(v6) is str and v6:
+            v1["name"] = v6
         else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_23, True)
-            if v8 is _p.FAIL:
+            v7 = _p.field_value(v6, _FIELD_SCHEMA_23, True)
+            if v7 is _p.FAIL:
                 return None
-            if v8 is not _p.DROP:
-                v1["name"] = v8
-    v9: Any = v2.get("properties", missing)
-    if v9 is not missing:
-        if type(v9) is dict:
-            v1["eventData"] = v9
+            if v7 is not _p.DROP:
+                v1["name"] = v7
+    v8: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    if v8 is not missing:
+        if type(v8) is dict:
+            v1["eventData"] = v8
         else:
-            v10 = _p.field_value(v9, _FIELD_SCHEMA_24, True)
-            if v10 is _p.FAIL:
+            v9 = _p.field_value(v8, _FIELD_SCHEMA_24, True)
+            if v9 is _p.FAIL:
                 return None
-            if v10 is not _p.DROP:
-                v1["eventData"] = v10
+            if v9 is not _p.DROP:
+                v1["eventData"] = v9
     return v1
 
 
@@ -813,57 +852,58 @@ def map_alias_user(data: Mapping[str, Any]) -> Any:
 def payload_alias_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("userId", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["identity"] = v3
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["identity"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_25, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_25, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["identity"] = v4
-    v5: Any = (
+            if v3 is not _p.DROP:
+                v1["identity"] = v3
+    v4: Any = (
         data.get("previousId", _m.MISSING)
         if isinstance(data, dict)
         else _m.step(data, "previousId")
     )
-    v6: Any = _m.MISSING
-    if v5 is not _m.MISSING and v5 is not None:
-        v7: Any = (
+    v5: Any = _m.MISSING
+    if v4 is not _m.MISSING and v4 is not None:
+        v6: Any = (
             data.get("previousId", _m.MISSING)
             if isinstance(data, dict)
             else _m.step(data, "previousId")
         )
-        v6 = v7
+        v5 = v6
     else:
-        v8: Any = (
+        v7: Any = (
             data.get("anonymousId", _m.MISSING)
             if isinstance(data, dict)
             else _m.step(data, "anonymousId")
         )
-        v6 = v8
-    if v6 is not missing:
-        if type(v6) is str and v6:
-            v1["objectId"] = v6
+        v5 = v7
+    if v5 is not missing:
+        if type(v5) is str and v5:
+            v1["objectId"] = v5
         else:
-            v9 = _p.field_value(v6, _FIELD_SCHEMA_26, True)
-            if v9 is _p.FAIL:
+            v8 = _p.field_value(v5, _FIELD_SCHEMA_26, True)
+            if v8 is _p.FAIL:
                 return None
-            if v9 is not _p.DROP:
-                v1["objectId"] = v9
-    v10: Any = v2.get("context", missing)
-    v11: Any = v10.get("traits", missing) if isinstance(v10, dict) else missing
-    if v11 is not missing:
-        if type(v11) is dict:
-            v1["profileData"] = v11
+            if v8 is not _p.DROP:
+                v1["objectId"] = v8
+    v9: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v10: Any = v9.get("traits", _m.MISSING) if isinstance(v9, dict) else _m.step(v9, "traits")
+    if v10 is not missing:
+        if type(v10) is dict:
+            v1["profileData"] = v10
         else:
-            v12 = _p.field_value(v11, _FIELD_SCHEMA_27, True)
-            if v12 is _p.FAIL:
+            v11 = _p.field_value(v10, _FIELD_SCHEMA_27, True)
+            if v11 is _p.FAIL:
                 return None
-            if v12 is not _p.DROP:
-                v1["profileData"] = v12
+            if v11 is not _p.DROP:
+                v1["profileData"] = v11
     return v1
 
 
@@ -937,37 +977,42 @@ def map_user_upload(data: Mapping[str, Any]) -> Any:
 def payload_user_upload(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("timestamp", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["ts"] = v3
+    v2: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["ts"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_28, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_28, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["ts"] = v4
-    v5: Any = v2.get("properties", missing)
-    if v5 is not missing:
-        if type(v5) is dict:
-            v1["profileData"] = v5
+            if v3 is not _p.DROP:
+                v1["ts"] = v3
+    v4: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    if v4 is not missing:
+        if type(v4) is dict:
+            v1["profileData"] = v4
         else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_29, True)
-            if v6 is _p.FAIL:
+            v5 = _p.field_value(v4, _FIELD_SCHEMA_29, True)
+            if v5 is _p.FAIL:
                 return None
-            if v6 is not _p.DROP:
-                v1["profileData"] = v6
-    v7: Any = v2.get("userId", missing)
-    if v7 is not missing:
-        if type(v7) is str and v7:
-            v1["identity"] = v7
+            if v5 is not _p.DROP:
+                v1["profileData"] = v5
+    v6: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v6 is not missing:
+        if type(v6) is str and v6:
+            v1["identity"] = v6
         else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_30, True)
-            if v8 is _p.FAIL:
+            v7 = _p.field_value(v6, _FIELD_SCHEMA_30, True)
+            if v7 is _p.FAIL:
                 return None
-            if v8 is not _p.DROP:
-                v1["identity"] = v8
+            if v7 is not _p.DROP:
+                v1["identity"] = v7
     if "identity" not in v1:
         return None
     return v1
@@ -1007,17 +1052,16 @@ def map_user_delete(data: Mapping[str, Any]) -> Any:
 def payload_user_delete(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("userId", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["identity"] = v3
+    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["identity"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_31, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_31, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["identity"] = v4
+            if v3 is not _p.DROP:
+                v1["identity"] = v3
     if "identity" not in v1:
         return None
     return v1

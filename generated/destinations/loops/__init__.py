@@ -76,100 +76,99 @@ def map_create_or_update_contact(data: Mapping[str, Any]) -> Any:
 def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("traits", missing)
-    if v3 is not missing:
-        if type(v3) is dict:
-            v1["customAttributes"] = v3
+    v2: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    if v2 is not missing:
+        if type(v2) is dict:
+            v1["customAttributes"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_1, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["customAttributes"] = v4
-    v5: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v5 = v5.get("email", _m.MISSING) if isinstance(v5, dict) else _m.step(v5, "email")
-    v6: Any = _m.MISSING
-    if v5 is not _m.MISSING and v5 is not None:
-        v7: Any = (
+            if v3 is not _p.DROP:
+                v1["customAttributes"] = v3
+    v4: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v4 = v4.get("email", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "email")
+    v5: Any = _m.MISSING
+    if v4 is not _m.MISSING and v4 is not None:
+        v6: Any = (
             data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
         )
-        v7 = v7.get("email", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "email")
-        v6 = v7
+        v6 = v6.get("email", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "email")
+        v5 = v6
     else:
-        v8: Any = (
+        v7: Any = (
             data.get("email", _m.MISSING) if isinstance(data, dict) else _m.step(data, "email")
         )
-        v6 = v8
-    if v6 is not missing:
-        if type(v6) is str and v6 and _p.check_format(v6, "email"):
-            v1["email"] = v6
+        v5 = v7
+    if v5 is not missing:
+        if type(v5) is str and v5 and _p.check_format(v5, "email"):
+            v1["email"] = v5
         else:
-            v9 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
-            if v9 is _p.FAIL:
+            v8 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
+            if v8 is _p.FAIL:
                 return None
-            if v9 is not _p.DROP:
-                v1["email"] = v9
-    v10: Any = v3.get("firstName", missing) if isinstance(v3, dict) else missing
-    if v10 is not missing:
-        if type(v10) is str and v10:
-            v1["firstName"] = v10
+            if v8 is not _p.DROP:
+                v1["email"] = v8
+    v9: Any = v2.get("firstName", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "firstName")
+    if v9 is not missing:
+        if type(v9) is str and v9:
+            v1["firstName"] = v9
         else:
-            v11 = _p.field_value(v10, _FIELD_SCHEMA_3, True)
-            if v11 is _p.FAIL:
+            v10 = _p.field_value(v9, _FIELD_SCHEMA_3, True)
+            if v10 is _p.FAIL:
                 return None
-            if v11 is not _p.DROP:
-                v1["firstName"] = v11
-    v12: Any = v3.get("lastName", missing) if isinstance(v3, dict) else missing
-    if v12 is not missing:
-        if type(v12) is str and v12:
-            v1["lastName"] = v12
+            if v10 is not _p.DROP:
+                v1["firstName"] = v10
+    v11: Any = v2.get("lastName", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "lastName")
+    if v11 is not missing:
+        if type(v11) is str and v11:
+            v1["lastName"] = v11
         else:
-            v13 = _p.field_value(v12, _FIELD_SCHEMA_4, True)
-            if v13 is _p.FAIL:
+            v12 = _p.field_value(v11, _FIELD_SCHEMA_4, True)
+            if v12 is _p.FAIL:
                 return None
-            if v13 is not _p.DROP:
-                v1["lastName"] = v13
-    v14: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v14 = v14.get("source", _m.MISSING) if isinstance(v14, dict) else _m.step(v14, "source")
-    v15: Any = _m.MISSING
-    if v14 is not _m.MISSING and v14 is not None:
-        v16: Any = (
+            if v12 is not _p.DROP:
+                v1["lastName"] = v12
+    v13: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v13 = v13.get("source", _m.MISSING) if isinstance(v13, dict) else _m.step(v13, "source")
+    v14: Any = _m.MISSING
+    if v13 is not _m.MISSING and v13 is not None:
+        v15: Any = (
             data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
         )
-        v16 = v16.get("source", _m.MISSING) if isinstance(v16, dict) else _m.step(v16, "source")
-        v15 = v16
+        v15 = v15.get("source", _m.MISSING) if isinstance(v15, dict) else _m.step(v15, "source")
+        v14 = v15
     else:
-        v15 = "Segment"
-    if v15 is not missing:
-        if type(v15) is str and v15:
-            v1["source"] = v15
+        v14 = "Segment"
+    if v14 is not missing:
+        if type(v14) is str and v14:
+            v1["source"] = v14
         else:
-            v17 = _p.field_value(v15, _FIELD_SCHEMA_5, True)
-            if v17 is _p.FAIL:
+            v16 = _p.field_value(v14, _FIELD_SCHEMA_5, True)
+            if v16 is _p.FAIL:
                 return None
-            if v17 is not _p.DROP:
-                v1["source"] = v17
-    v18: Any = v3.get("userGroup", missing) if isinstance(v3, dict) else missing
-    if v18 is not missing:
-        if type(v18) is str and v18:
-            v1["userGroup"] = v18
+            if v16 is not _p.DROP:
+                v1["source"] = v16
+    v17: Any = v2.get("userGroup", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "userGroup")
+    if v17 is not missing:
+        if type(v17) is str and v17:
+            v1["userGroup"] = v17
         else:
-            v19 = _p.field_value(v18, _FIELD_SCHEMA_6, True)
-            if v19 is _p.FAIL:
+            v18 = _p.field_value(v17, _FIELD_SCHEMA_6, True)
+            if v18 is _p.FAIL:
                 return None
-            if v19 is not _p.DROP:
-                v1["userGroup"] = v19
-    v20: Any = v2.get("userId", missing)
-    if v20 is not missing:
-        if type(v20) is str and v20:
-            v1["userId"] = v20
+            if v18 is not _p.DROP:
+                v1["userGroup"] = v18
+    v19: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v19 is not missing:
+        if type(v19) is str and v19:
+            v1["userId"] = v19
         else:
-            v21 = _p.field_value(v20, _FIELD_SCHEMA_7, True)
-            if v21 is _p.FAIL:
+            v20 = _p.field_value(v19, _FIELD_SCHEMA_7, True)
+            if v20 is _p.FAIL:
                 return None
-            if v21 is not _p.DROP:
-                v1["userId"] = v21
+            if v20 is not _p.DROP:
+                v1["userId"] = v20
     if "userId" not in v1:
         return None
     return v1
@@ -187,8 +186,14 @@ def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
     v3: Any = (
         v1.get("mailingLists", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "mailingLists")
     )
-    v4: Any = _m.select_entries(v2, ["mailingLists"], None, False)
-    v5: Any = _m.select_entries(v1, ["customAttributes", "mailingLists"], None, False)
+    v4: Any = (
+        {k: v for k, v in v2.items() if k not in {"mailingLists"}} if isinstance(v2, dict) else v2
+    )
+    v5: Any = (
+        {k: v for k, v in v1.items() if k not in {"customAttributes", "mailingLists"}}
+        if isinstance(v1, dict)
+        else v1
+    )
     v6: Any = _m.json_text(v3)
     v7: Any = _m.lookup(v6, {"{}": None}, False)
     if v7 is _m.MISSING:
@@ -292,47 +297,52 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v6 is not _p.DROP:
                 v1["email"] = v6
-    v7: Any = data if isinstance(data, dict) else {}
-    v8: Any = v7.get("event", missing)
-    if v8 is not missing:
-        if type(v8) is str and v8:
-            v1["eventName"] = v8
+    v7: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    if v7 is not missing:
+        if type(v7) is str and v7:
+            v1["eventName"] = v7
         else:
-            v9 = _p.field_value(v8, _FIELD_SCHEMA_9, True)
-            if v9 is _p.FAIL:
+            v8 = _p.field_value(v7, _FIELD_SCHEMA_9, True)
+            if v8 is _p.FAIL:
                 return None
-            if v9 is not _p.DROP:
-                v1["eventName"] = v9
-    v10: Any = v7.get("userId", missing)
-    if v10 is not missing:
-        if type(v10) is str and v10:
-            v1["userId"] = v10
+            if v8 is not _p.DROP:
+                v1["eventName"] = v8
+    v9: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    if v9 is not missing:
+        if type(v9) is str and v9:
+            v1["userId"] = v9
         else:
-            v11 = _p.field_value(v10, _FIELD_SCHEMA_10, True)
-            if v11 is _p.FAIL:
+            v10 = _p.field_value(v9, _FIELD_SCHEMA_10, True)
+            if v10 is _p.FAIL:
                 return None
-            if v11 is not _p.DROP:
-                v1["userId"] = v11
-    v12: Any = v7.get("properties", missing)
-    if v12 is not missing:
-        if type(v12) is dict:
-            v1["eventProperties"] = v12
+            if v10 is not _p.DROP:
+                v1["userId"] = v10
+    v11: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    if v11 is not missing:
+        if type(v11) is dict:
+            v1["eventProperties"] = v11
         else:
-            v13 = _p.field_value(v12, _FIELD_SCHEMA_11, True)
-            if v13 is _p.FAIL:
+            v12 = _p.field_value(v11, _FIELD_SCHEMA_11, True)
+            if v12 is _p.FAIL:
                 return None
-            if v13 is not _p.DROP:
-                v1["eventProperties"] = v13
-    v14: Any = v7.get("messageId", missing)
-    if v14 is not missing:
-        if type(v14) is str and v14 and len(v14) <= 100:
-            v1["idempotencyKey"] = v14
+            if v12 is not _p.DROP:
+                v1["eventProperties"] = v12
+    v13: Any = (
+        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
+    )
+    if v13 is not missing:
+        if type(v13) is str and v13 and len(v13) <= 100:
+            v1["idempotencyKey"] = v13
         else:
-            v15 = _p.field_value(v14, _FIELD_SCHEMA_12, True)
-            if v15 is _p.FAIL:
+            v14 = _p.field_value(v13, _FIELD_SCHEMA_12, True)
+            if v14 is _p.FAIL:
                 return None
-            if v15 is not _p.DROP:
-                v1["idempotencyKey"] = v15
+            if v14 is not _p.DROP:
+                v1["idempotencyKey"] = v14
     if "eventName" not in v1:
         return None
     if "userId" not in v1:

@@ -701,6 +701,14 @@ def _compile_selection(keep: bool) -> Callable[[Any, _Scope, _Emitter, bool], _V
     ) -> _Value:
         value = _final(argument["value"], scope, out)
         keys, values = argument.get("keys"), argument.get("values")
+        if keys is not None and values is None:  # by key alone: inline, the usual case
+            x = _variable(value.expr, out)
+            shown = ", ".join(repr(k) for k in sorted(set(keys)))  # a frozenset constant
+            test = f"k in {{{shown}}}" if keep else f"k not in {{{shown}}}"
+            if not keys:
+                test = "False" if keep else "True"
+            selected = f"{{k: v for k, v in {x}.items() if {test}}} if isinstance({x}, dict) else {x}"
+            return _Value(out.assign(selected), value.missing)
         call = f"_m.select_entries({value.expr}, {keys!r}, {values!r}, {keep!r})"
         return _Value(out.assign(call), value.missing)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from actionspec.languages.mapping import _compile, _Emitter, _may_be_missing
+from actionspec.languages.mapping import _compile, _Emitter, _may_be_missing, path_step
 from actionspec.runtime.mapping import is_directive, parse_path
 
 Schema = dict[str, Any]
@@ -77,27 +77,13 @@ class _Paths:
     read: dict[tuple[str | int, ...], str] = field(default_factory=dict)
 
     def value(self, parts: tuple[str | int, ...]) -> str:
+        if not parts:  # "$": the event itself
+            return "data"
         if parts in self.read:
             return self.read[parts]
-        if not parts:
-            var = self.out.temp()
-            self.out.emit(f"{var}: Any = data if isinstance(data, dict) else {{}}")
-        else:
-            parent = self.value(parts[:-1])
-            part = parts[-1]
-            var = self.out.temp()
-            if not parts[:-1]:  # the event itself is a dict (or replaced by {} above)
-                self.out.emit(f"{var}: Any = {parent}.get({part!r}, missing)")
-            elif isinstance(part, str):
-                self.out.emit(
-                    f"{var}: Any = {parent}.get({part!r}, missing) "
-                    f"if isinstance({parent}, dict) else missing"
-                )
-            else:
-                self.out.emit(
-                    f"{var}: Any = {parent}[{part}] if isinstance({parent}, list) "
-                    f"and {part} < len({parent}) else missing"
-                )
+        parent = self.value(parts[:-1]) if len(parts) > 1 else "data"
+        var = self.out.temp()
+        self.out.emit(f"{var}: Any = {path_step(parent, parts[-1])}")
         self.read[parts] = var
         return var
 

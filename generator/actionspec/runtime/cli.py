@@ -3,7 +3,7 @@
     python -m PACKAGE list
     python -m PACKAGE preview SLUG [--action KEY] --settings FILE [--reveal-secrets] < events.jsonl
     python -m PACKAGE serve [--host 127.0.0.1] [--port 8000]
-    python -m PACKAGE serve --workspace FILE [--host HOST] [--port PORT]
+    python -m PACKAGE serve --workspace FILE [--host HOST] [--port PORT] [--role all|ingest|worker]
     python -m PACKAGE dead-letters --workspace FILE list|show ID|replay (ID... | --all)
     python -m PACKAGE audience-sync SLUG --audience NAME --members FILE --settings FILE --state FILE
 
@@ -152,6 +152,13 @@ def add_workspace_serve_arguments(serve_parser: argparse.ArgumentParser) -> None
         "--workspace",
         help="run ingestion and delivery for this workspace file (without it: the preview service)",
     )
+    serve_parser.add_argument(
+        "--role",
+        choices=("all", "ingest", "worker"),
+        default="all",
+        help="with --workspace and a JetStream queue: run only ingestion, or only delivery "
+        "(default: all)",
+    )
 
 
 def serve_workspace(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -168,7 +175,7 @@ def serve_workspace(args: argparse.Namespace, argv: Sequence[str]) -> int:
     host = args.host if "--host" in given else None
     port = args.port if "--port" in given else None
     try:
-        return serve_delivery(workspace, host, port)
+        return serve_delivery(workspace, host, port, args.role)
     except RuntimeError as exc:  # a missing optional dependency
         sys.stderr.write(f"error: {exc}\n")
         return 2

@@ -206,7 +206,15 @@ class Requirement:
 
     def check(self, payload: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
         """PayloadValidationError naming the first missing field, when the check applies."""
-        if not settings_match(self.when_settings, settings):
+        if settings_match(self.when_settings, settings):
+            self.check_payload(payload)
+
+    def check_payload(self, payload: Mapping[str, Any]) -> None:
+        """PayloadValidationError naming the first missing field (settings already matched)."""
+        if self.any:
+            if any(key in payload for key in self.fields):
+                return
+        elif all(key in payload for key in self.fields):
             return
         why = f" {self.description}" if self.description else ""
         if self.any:
@@ -481,7 +489,7 @@ class _PreparedRequest:
         if extra:
             context.update(extra)
         if self.static_headers is not None:
-            headers = self.static_headers.copy()
+            headers = self.static_headers.copy()  # a copy: callers may change their request
         else:
             headers = {}
             for name, rendered, text in self.header_parts:
@@ -516,6 +524,7 @@ class BoundDestination:
         self.destination = destination
         self.settings = destination.validate_settings(settings)
         self._prepared: dict[int, _PreparedRequest] = {}
+        self._requirements: dict[int, tuple[Requirement, ...]] = {}
 
     def __repr__(self) -> str:  # never the settings: they hold secrets
         return f"<BoundDestination {self.destination.slug!r}>"
@@ -525,9 +534,20 @@ class BoundDestination:
         self._prepared[id(template)] = prepared
         return prepared
 
+    def requirements(self, action: Action) -> tuple[Requirement, ...]:
+        """The requirements of `action` that apply under these settings (found once)."""
+        found = self._requirements.get(id(action))
+        if found is None:
+            found = tuple(
+                r for r in action.requirements if settings_match(r.when_settings, self.settings)
+            )
+            self._requirements[id(action)] = found
+        return found
+
     def request(self, action: Action, payload: Any, event: Mapping[str, Any]) -> Request:
         """The request `action` sends for an already validated `payload`."""
-        action.check_requirements(payload, self.settings)
+        for requirement in self.requirements(action):
+            requirement.check_payload(payload)
         prepared = self._prepared.get(id(action.request)) or self._prepare(action.request)
         return prepared.build(action.key, payload, event)
 
@@ -540,7 +560,12 @@ class BoundDestination:
     ) -> list[Request]:
         """The requests `action` sends for `event`: mapping, payload, hooks, request."""
         if action.hooks is None:
-            return [self.request(action, action.payload(event, mapping, compiled), event)]
+            payload = None
+            if mapping is None and action.compiled_payload is not None and type(event) is dict:
+                payload = action.compiled_payload(event)  # the hot path, without a call layer
+            if payload is None:
+                payload = action.payload(event, mapping, compiled)
+            return [self.request(action, payload, event)]
         hooks = action.hooks
         settings = hooks.settings(self.settings)
         event = hooks.run_before_mapping(event, settings)

@@ -2,8 +2,14 @@
 
 One worker per destination instance. It never has more requests in flight than the instance's
 concurrency, never starts more than its rate limit allows (both from the spec's `limits`,
-possibly lowered by the workspace), and applies Segment's retry policy to every answer.
-Results are written back in small groups (one transaction every few milliseconds).
+possibly lowered by the workspace), and applies Segment's retry policy to every answer: per
+job, also when one request carries a batch of jobs (batching.py). Results are written back
+in small groups (one transaction every few milliseconds).
+
+Requests are built from the stored event each time a job is sent, so every try of a job sends
+the same request: the `Idempotency-Key` a spec declares (Loops' sendEvent: the messageId)
+included. The workspace can replace it (`idempotency_key: true`: a key made from instance,
+mapping and messageId) or drop it (`false`); see `Worker.headers`.
 """
 
 from __future__ import annotations
@@ -19,7 +25,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import logs
-from .batching import BatchCollector, Outcome, Send, collector_for, outcome_of_status, parse_json
+from .batching import (
+    MAX_LEASED_JOBS,
+    BatchCollector,
+    Outcome,
+    Send,
+    collector_for,
+    outcome_of_status,
+    parse_json,
+)
 from .metrics import DeliveryMetrics
 from .queue import DeadLetter, Job, Queue, Retry
 from .retry import RetryPolicy, parse_retry_after
@@ -108,8 +122,15 @@ class Settler:
                 await asyncio.sleep(1)
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
 def idempotency_key(jobs: Sequence[Job]) -> str:
-    """The same key for every try of the same jobs (at most 100 characters, as Loops allows)."""
+    """The same key for every try of the same jobs (64 characters: Loops allows 100).
+
+    Made of instance, mapping and messageId, so two mappings sending the same event get
+    different keys (a key reused with another body is refused by Loops with a 409).
+    """
     text = "\n".join(f"{j.destination}\t{j.mapping}\t{j.message_id}" for j in jobs)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -170,9 +191,10 @@ class Worker:
             self.slot_freed.clear()
             await _wait_any(self.slot_freed, stopping, timeout=self.poll_seconds)
             return
-        jobs = await asyncio.to_thread(
-            self.queue.lease, name, free * self.collector.max_jobs, self.lease_seconds
-        )
+        wanted = free * self.collector.max_jobs
+        if self.collector.max_jobs > 1:
+            wanted = min(wanted, max(MAX_LEASED_JOBS, self.collector.max_jobs))
+        jobs = await asyncio.to_thread(self.queue.lease, name, wanted, self.lease_seconds)
         if not jobs:
             self.wake.clear()
             due = await asyncio.to_thread(self.queue.next_due, name)
@@ -213,14 +235,29 @@ class Worker:
         for job, outcome in zip(send.jobs, outcomes, strict=True):
             self.settle(job, outcome)
 
+    def headers(self, send: Send) -> dict[str, str]:
+        """The request's headers, with the workspace's `idempotency_key` choice applied.
+
+        Not set: the headers the spec declares, as built. True: any key the spec declares is
+        replaced by `idempotency_key(jobs)`, for APIs that honour the header but whose spec
+        does not send it, or to keep keys apart when several mappings send the same event.
+        False: no key is sent (e.g. to replay, after a mapping change, events whose key the
+        API still remembers with the old body).
+        """
+        headers = dict(send.request.headers)
+        choice = self.instance.idempotency_key
+        if choice is None:
+            return headers
+        for name in [k for k in headers if k.lower() == IDEMPOTENCY_HEADER.lower()]:
+            del headers[name]
+        if choice:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key(send.jobs)
+        return headers
+
     async def _send(self, send: Send) -> list[Outcome]:
         httpx = _httpx()
         request = send.request
-        headers = dict(request.headers)
-        if request.action in self.instance.idempotent_actions and not any(
-            k.lower() == "idempotency-key" for k in headers
-        ):
-            headers["Idempotency-Key"] = idempotency_key(send.jobs)
+        headers = self.headers(send)
         content = None
         if request.json is not None:
             content = json.dumps(request.json, ensure_ascii=False).encode()
@@ -241,10 +278,12 @@ class Worker:
                 time.monotonic() - started,
                 destination=self.instance.name,
             )
-        text = response.text[:RESPONSE_KEPT]
+        full_text = response.text
+        text = full_text[:RESPONSE_KEPT]
         status = response.status_code
         if send.interpret is not None and 200 <= status <= 299:
-            outcomes = send.interpret(status, parse_json(text), text)
+            # Read the whole answer: a partial one lists every record refused.
+            outcomes = send.interpret(status, parse_json(full_text), text)
             if len(outcomes) == len(send.jobs):
                 return outcomes
             reason = f"batch response gave {len(outcomes)} results for {len(send.jobs)} records"

@@ -16,6 +16,7 @@ Generated code compiles spec mappings into straight-line Python that gives the s
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -46,6 +47,7 @@ class MappingError(ValueError):
 _PATH_PART = re.compile(r"\[(0|[1-9]\d*)\]|\.?([^.\[\]]+)")
 
 
+@functools.lru_cache(maxsize=4096)  # templates and run-time mappings parse the same paths again
 def parse_path(path: str) -> tuple[str | int, ...]:
     """`$.context.page.url` -> ("context", "page", "url"); `a[0].b` -> ("a", 0, "b"); `$` -> ()."""
     text = path.strip()
@@ -129,11 +131,21 @@ def defined(value: Any) -> Any:
 
 def clean(value: Any) -> Any:
     """`value` without MISSING object entries, at any depth (Segment's removeUndefined)."""
+    if not _has_missing(value):
+        return value  # the usual case: nothing to remove, nothing to copy
     if isinstance(value, dict):
         return {k: clean(v) for k, v in value.items() if v is not MISSING}
     if isinstance(value, list):
         return [clean(v) for v in value]
     return value
+
+
+def _has_missing(value: Any) -> bool:
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:  # a loop, not any(): this runs over every value of large payloads
+        if item is MISSING or (isinstance(item, dict | list) and _has_missing(item)):
+            return True
+    return False
 
 
 def template_text(value: Any) -> str:
@@ -488,10 +500,24 @@ def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
     """@keys: renamed keys as given, other keys in `case`; a later duplicate wins in place."""
     if not isinstance(value, dict):
         return value
+    if case == "keep" and not rename:
+        return dict(value)
+    known = _CASE_CHANGES.setdefault(case, {})
+    if len(known) > 8192:  # bounded: hostile events may bring endless new keys
+        known.clear()
     result: dict[str, Any] = {}
     for key, item in value.items():
-        result[rename[key] if key in rename else change_case(key, case)] = item
+        if key in rename:
+            result[rename[key]] = item
+            continue
+        new = known.get(key)
+        if new is None:
+            new = known[key] = change_case(key, case)
+        result[new] = item
     return result
+
+
+_CASE_CHANGES: dict[str, dict[str, str]] = {}  # case -> key -> changed key (keys repeat a lot)
 
 
 def lookup_text(value: Any) -> str | None:
@@ -531,6 +557,8 @@ def select_entries(value: Any, keys: list[str] | None, values: list[Any] | None,
     if not isinstance(value, dict):
         return value
     wanted = None if keys is None else set(keys)
+    if values is None and wanted is not None:  # the usual case: by key alone
+        return {k: v for k, v in value.items() if (k in wanted) == keep}
 
     def chosen(key: str, item: Any) -> bool:
         return (wanted is None or key in wanted) and (
@@ -546,7 +574,10 @@ def encode_nested(value: Any, objects: str, arrays: str, separator: str = ".") -
         return value
     result: dict[str, Any] = {}
     for key, item in value.items():
-        _put_encoded(result, key, item, objects, arrays, separator)
+        if isinstance(item, dict | list):
+            _put_encoded(result, key, item, objects, arrays, separator)
+        else:  # scalars, the usual values, stay as they are
+            result[key] = item
     return result
 
 

@@ -3,10 +3,10 @@
 An action whose spec says `batch: {size, merge: d, results: clevertap_upload}` sends one body
 per event, `{"d": [records]}` (CleverTap: one record, two for an identify call with a push
 token). A batch request is the first body with the lists of all events concatenated
-(`merge_bodies`); `group_by_records` cuts a sequence of events into batches of at most `size`
-records without splitting an event; `RESULT_READERS[results]` reads the destination's answer
-to a batch into one `EventResult` per event, in order. The delivery runtime
-(`batching.RecordBatchCollector`) calls these.
+(`merge_bodies`); `group_by_limits` cuts a sequence of events into batches that stay within
+every per-request limit (records, and records of a type: `RECORD_TYPE_LIMITS`) without
+splitting an event; `RESULT_READERS[results]` reads the destination's answer to a batch into
+one `EventResult` per event, in order. The delivery runtime (`batching.py`) calls these.
 
 This file is copied verbatim into generated packages: standard library only, no actionspec.
 """
@@ -18,9 +18,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "RECORD_TYPE_LIMITS",
     "RESULT_READERS",
     "EventResult",
+    "ResultReader",
     "clevertap_upload_results",
+    "count_records",
+    "group_by_limits",
     "group_by_records",
     "merge_bodies",
     "records_of",
@@ -50,21 +54,42 @@ def merge_bodies(bodies: Sequence[Any], key: str = "d") -> dict[str, Any]:
     return {**bodies[0], key: [record for body in bodies for record in records_of(body, key)]}
 
 
+def group_by_limits(counts: Sequence[Sequence[int]], limits: Sequence[int]) -> list[range]:
+    """Consecutive events in groups whose counts stay within every limit.
+
+    `counts[e][i]` is what event `e` adds to the measure `i` (records, token records...);
+    a group's sums stay at most `limits[i]`. An event is never split: one over a limit by
+    itself makes a group of its own (the destination then refuses it, and says why).
+    """
+    groups: list[range] = []
+    start = 0
+    totals = [0] * len(limits)
+    for index, count in enumerate(counts):
+        fits = all(t + c <= most for t, c, most in zip(totals, count, limits, strict=True))
+        if index > start and not fits:
+            groups.append(range(start, index))
+            start, totals = index, [0] * len(limits)
+        totals = [t + c for t, c in zip(totals, count, strict=True)]
+    if start < len(counts):
+        groups.append(range(start, len(counts)))
+    return groups
+
+
 def group_by_records(counts: Sequence[int], size: int) -> list[range]:
     """Consecutive events (by their record counts) in groups of at most `size` records.
 
     An event is never split; one with more than `size` records makes a group of its own.
     """
-    groups: list[range] = []
-    start, total = 0, 0
-    for index, count in enumerate(counts):
-        if index > start and total + count > size:
-            groups.append(range(start, index))
-            start, total = index, 0
-        total += count
-    if start < len(counts):
-        groups.append(range(start, len(counts)))
-    return groups
+    return group_by_limits([(count,) for count in counts], (size,))
+
+
+def count_records(body: Any, key: str, types: Sequence[str] = ()) -> tuple[int, ...]:
+    """(records in `body[key]`, then how many of them have each `type` of `types`)."""
+    records = records_of(body, key)
+    by_type = (
+        sum(1 for r in records if isinstance(r, Mapping) and r.get("type") == t) for t in types
+    )
+    return (len(records), *by_type)
 
 
 def _retryable(status: int) -> bool:
@@ -149,3 +174,7 @@ ResultReader = Callable[[Sequence[Any], int, Any], list[EventResult]]
 
 # The names a spec may give as `batch.results` (the meta-schema lists the same names).
 RESULT_READERS: dict[str, ResultReader] = {"clevertap_upload": clevertap_upload_results}
+
+# Per-request limits on records of one `type` that the API behind a reader also has, besides
+# the spec's `batch.size` (CleverTap's upload: at most 100 push-token records per request).
+RECORD_TYPE_LIMITS: dict[str, dict[str, int]] = {"clevertap_upload": {"token": 100}}

@@ -5,28 +5,63 @@ uvicorn stops accepting requests and finishes the open ones; then delivery stops
 in-flight requests finish for `delivery.shutdown_grace_seconds` and hands the rest back to the
 queue. After a crash (SIGKILL) nothing accepted is lost: leases of the dead process end at the
 next start.
+
+With the JetStream queue (`queue:` in the workspace) any number of processes share the work,
+each with a role: `ingest` (the HTTP API only), `worker` (delivery; HTTP serves only /healthz
+and /metrics) or `all`. No data-folder lock then: the cluster holds the state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import logs
 from .delivery import Delivery
-from .ingest import IngestApp, Receive, Scope, Send
+from .ingest import IngestApp, IngestError, Receive, Scope, Send
 from .metrics import DeliveryMetrics
-from .queue import SQLiteQueue
+from .queue import DeadLetter, Queue, SQLiteQueue
 from .workspace import Workspace
 
-__all__ = ["Service", "data_dir_lock", "serve"]
+__all__ = ["ROLES", "Service", "ServiceQueue", "data_dir_lock", "open_queue", "serve"]
 
 log = logs.logger("server")
 QUEUE_FILE = "queue.sqlite3"
+ROLES = ("all", "ingest", "worker")
+_WORKER_PATHS = ("/healthz", "/metrics")  # what a worker-only process answers over HTTP
+
+
+class ServiceQueue(Queue, Protocol):
+    """The queue operations the service and the dead-letter command use besides `Queue`."""
+
+    def depth(self) -> dict[str, int]: ...
+
+    def release_all_leases(self) -> int: ...
+
+    def close(self) -> None: ...
+
+    def dead_letters(
+        self, destination: str | None = None, limit: int = 100
+    ) -> list[DeadLetter]: ...
+
+    def dead_letter_by_id(self, letter_id: int) -> DeadLetter | None: ...
+
+    def replay(self, letter_ids: Sequence[int]) -> int: ...
+
+
+def open_queue(workspace: Workspace) -> ServiceQueue:
+    """The workspace's queue: embedded SQLite in `data_dir`, or JetStream (connected, set up)."""
+    if workspace.queue is None:
+        return SQLiteQueue(workspace.data_dir / QUEUE_FILE, workspace.dedupe_window_seconds)
+    from .queue_jetstream import JetStreamQueue
+
+    return JetStreamQueue.for_workspace(workspace)
 
 
 class DataDirLocked(RuntimeError):
@@ -53,10 +88,15 @@ class Service:
     """The ASGI application of the whole service: ingestion plus delivery in its lifespan."""
 
     def __init__(
-        self, workspace: Workspace, queue: SQLiteQueue, poll_seconds: float = 0.25
+        self,
+        workspace: Workspace,
+        queue: ServiceQueue,
+        poll_seconds: float = 0.25,
+        role: str = "all",
     ) -> None:
         self.workspace = workspace
         self.queue = queue
+        self.role = role
         self.metrics = DeliveryMetrics()
         self.poll_seconds = poll_seconds
         self.delivery: Delivery | None = None
@@ -73,11 +113,23 @@ class Service:
             self.metrics.set("queue_depth", float(depth.get(name, 0)), destination=name)
 
     async def start(self) -> None:
+        if self.role == "ingest":
+            log.info("ingestion only: delivery runs in worker processes")
+            return
         released = await asyncio.to_thread(self.queue.release_all_leases)
         if released:
             log.info("jobs of a previous run are leased again", extra={"jobs": released})
-        self.delivery = Delivery(self.workspace, self.queue, self.metrics, self.poll_seconds)
+        workspace = self.workspace
+        shared_limiter = getattr(self.queue, "shared_limiter", None)  # the JetStream queue's
+        if workspace.queue is not None:
+            from .queue_jetstream import worker_view
+
+            workspace = worker_view(workspace)
+        self.delivery = Delivery(workspace, self.queue, self.metrics, self.poll_seconds)
         self.delivery.start()
+        if shared_limiter is not None:  # limits that hold for all workers together
+            for name, worker in self.delivery.workers.items():
+                worker.limiter = shared_limiter(name) or worker.limiter
         log.info(
             "delivery started",
             extra={
@@ -94,6 +146,11 @@ class Service:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+        elif self.role == "worker" and scope["path"] not in _WORKER_PATHS:
+            await _not_served(
+                send,
+                "this process only delivers (role worker): send events to an ingestion process",
+            )
         else:
             await self.ingest(scope, receive, send)
 
@@ -109,6 +166,13 @@ class Service:
                 return
 
 
+async def _not_served(send: Send, message: str) -> None:
+    body = json.dumps({"success": False, "code": "not_found", "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _uvicorn() -> Any:
     try:
         import uvicorn
@@ -117,19 +181,39 @@ def _uvicorn() -> Any:
     return uvicorn
 
 
-def serve(workspace: Workspace, host: str | None = None, port: int | None = None) -> int:
+def serve(
+    workspace: Workspace, host: str | None = None, port: int | None = None, role: str = "all"
+) -> int:
     """Run the service until SIGTERM/SIGINT; returns the exit status."""
     uvicorn = _uvicorn()
     logs.configure(workspace.secrets())
+    if role != "all" and workspace.queue is None:
+        log.error(
+            f"--role {role} needs the JetStream queue (`queue:` in the workspace): "
+            "the embedded SQLite queue serves one process"
+        )
+        return 2
+    # One process per SQLite file; with JetStream the cluster holds the state.
+    lock = (
+        data_dir_lock(workspace.data_dir) if workspace.queue is None else contextlib.nullcontext()
+    )
     try:
-        with data_dir_lock(workspace.data_dir):
-            queue = SQLiteQueue(workspace.data_dir / QUEUE_FILE, workspace.dedupe_window_seconds)
-            service = Service(workspace, queue)
+        with lock:
+            try:
+                queue = open_queue(workspace)
+            except (RuntimeError, IngestError) as exc:  # no cluster, or it refuses the setup
+                log.error(getattr(exc, "message", None) or str(exc))
+                return 1
+            service = Service(workspace, queue, role=role)
             bind_host = host or workspace.host
             bind_port = workspace.port if port is None else port
             log.info(
                 "listening",
-                extra={"url": f"http://{bind_host}:{bind_port}", "workspace": str(workspace.file)},
+                extra={
+                    "url": f"http://{bind_host}:{bind_port}",
+                    "workspace": str(workspace.file),
+                    "role": role,
+                },
             )
             config = uvicorn.Config(
                 service,

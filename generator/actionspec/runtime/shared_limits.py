@@ -19,12 +19,13 @@ import json
 import os
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from . import logs
+from .delivery import RateLimiter
 from .workspace import RateLimit
 
-__all__ = ["SharedRateLimiter", "SlotStore"]
+__all__ = ["CombinedLimiter", "SharedRateLimiter", "SlotStore"]
 
 log = logs.logger("limits")
 
@@ -41,12 +42,20 @@ class SlotStore(Protocol):
         ...
 
 
-# A slot: [token, start, end or None while in flight, expiry (when it stops counting anyway)]
-Slot = list[object]
+class Slot(NamedTuple):
+    """One request counted in the window (stored as a JSON array)."""
+
+    token: str
+    start: float
+    end: float | None  # None while in flight
+    expiry: float  # when it stops counting even without an end (its process died)
 
 
-class SharedRateLimiter:
-    """`acquire()` before a request, `release()` after it, in any number of processes."""
+class SharedRateLimiter(RateLimiter):
+    """`acquire()` before a request, `release()` after it, in any number of processes.
+
+    A `RateLimiter` (it takes the place of a worker's own) whose window lives in the store.
+    """
 
     def __init__(
         self,
@@ -58,11 +67,10 @@ class SharedRateLimiter:
         clock: Callable[[], float] = time.time,
         poll_seconds: float = 0.02,
     ) -> None:
+        # The margin covers the clock differences between machines (NTP keeps them in ms).
+        super().__init__(limit, margin_seconds)
         self.store = store
         self.key = key
-        self.requests = limit.requests
-        # The margin covers the clock differences between machines (NTP keeps them in ms).
-        self.window = limit.per_seconds + margin_seconds
         self.longest_request_seconds = longest_request_seconds
         self.clock = clock
         self.poll_seconds = poll_seconds
@@ -70,14 +78,10 @@ class SharedRateLimiter:
         self._ending: set[asyncio.Task[None]] = set()
 
     def _counting(self, slots: list[Slot], now: float) -> list[Slot]:
-        kept = []
-        for token, start, end, expiry in slots:
-            if isinstance(end, int | float):
-                if end + self.window > now:
-                    kept.append([token, start, end, expiry])
-            elif isinstance(expiry, int | float) and expiry > now:
-                kept.append([token, start, None, expiry])
-        return kept
+        """The slots that still count at `now`."""
+        return [
+            s for s in slots if (s.end + self.window > now if s.end is not None else s.expiry > now)
+        ]
 
     async def acquire(self) -> None:
         """Wait until a slot is free in the shared window, then take it."""
@@ -90,13 +94,13 @@ class SharedRateLimiter:
                 if len(slots) < self.requests:
                     token = os.urandom(6).hex()
                     expiry = now + self.longest_request_seconds + self.window
-                    slots.append([token, now, None, expiry])
+                    slots.append(Slot(token, now, None, expiry))
                     if await self.store.write(self.key, _encode(slots), revision):
                         self.open_tokens.append(token)
                         return
                     continue  # another process changed the slots first: read again
                 wait = self.poll_seconds
-                ends = [float(s[2]) + self.window - now for s in slots if s[2] is not None]  # type: ignore[arg-type]
+                ends = [s.end + self.window - now for s in slots if s.end is not None]
                 if ends:
                     wait = min(max(min(ends), 0.001), self.poll_seconds * 5)
                 await asyncio.sleep(wait)
@@ -128,12 +132,10 @@ class SharedRateLimiter:
             try:
                 value, revision = await self.store.read(self.key)
                 slots = self._counting(_decode(value), self.clock())
-                for slot in slots:
-                    if slot[0] == token:
-                        slot[2] = ended_at
-                        break
-                else:
+                index = next((i for i, s in enumerate(slots) if s.token == token), None)
+                if index is None:
                     return  # expired already
+                slots[index] = slots[index]._replace(end=ended_at)
                 if await self.store.write(self.key, _encode(slots), revision):
                     return
             except Exception:  # the slot expires on its own; until then it counts (safe side)
@@ -141,14 +143,44 @@ class SharedRateLimiter:
 
 
 def _decode(value: bytes | None) -> list[Slot]:
-    if not value:
-        return []
+    """The stored slots; anything unreadable is dropped (it could only block the limit)."""
     try:
-        slots = json.loads(value)
+        items = json.loads(value) if value else []
     except ValueError:
         return []
-    return [s for s in slots if isinstance(s, list) and len(s) == 4] if isinstance(slots, list) else []
+    slots = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            token, start, end, expiry = item
+            slots.append(
+                Slot(str(token), float(start), None if end is None else float(end), float(expiry))
+            )
+        except (TypeError, ValueError):
+            continue
+    return slots
 
 
 def _encode(slots: list[Slot]) -> bytes:
     return json.dumps(slots, separators=(",", ":")).encode()
+
+
+class CombinedLimiter(RateLimiter):
+    """Several limits at once (e.g. requests in flight and a rate): each must let a request go."""
+
+    def __init__(self, limiters: list[RateLimiter]) -> None:
+        self.limiters = limiters
+
+    async def acquire(self) -> None:
+        taken: list[RateLimiter] = []
+        try:
+            for limiter in self.limiters:  # always in the same order: no two wait on each other
+                await limiter.acquire()
+                taken.append(limiter)
+        except BaseException:
+            for limiter in taken:
+                limiter.release()
+            raise
+
+    def release(self) -> None:
+        for limiter in self.limiters:
+            limiter.release()

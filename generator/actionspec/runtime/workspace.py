@@ -14,6 +14,14 @@
           - {name: Track Calls, trigger: 'type = "track"', action: track}
     delivery: {max_retry_seconds: 14400}
 
+Other keys of an instance: `enabled`, `sources` (the source names it takes events from),
+`base_url` (send to another origin), `timeout_seconds`, and, only lower than the spec's
+limits, `concurrency`, `rate: {requests, per_seconds}` and `batch_size` (records per batch
+request). `idempotency_key`: left out, requests carry the Idempotency-Key the spec declares
+(Loops' Send Event: the messageId); `true` replaces it on every request with a key made from
+instance, mapping and messageId (for an API that honours the header though its spec does not
+send it, or when several mappings send the same event); `false` sends none.
+
 Secrets come from environment variables (`${NAME}`); a password setting written in the file is
 refused, so the file never holds one. Every problem is reported at once as
 `file:line:column: error: message`, and no message shows a secret.
@@ -22,6 +30,7 @@ refused, so the file never holds one. Every problem is reported at once as
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -30,10 +39,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from .core import Action, Destination, DestinationError, Request
+from .core import (
+    Action,
+    BoundDestination,
+    CompiledPayload,
+    Destination,
+    DestinationError,
+    Request,
+    settings_match,
+)
 from .located_yaml import DataPath, LocatedDocument, LocatedYAMLError, load
 from .mapping import DIRECTIVES, MISSING, evaluate, parse_path
 from .payload import PayloadValidationError
+from .queue_settings import JetStreamSettings, parse_queue
 from .retry import RetryPolicy
 from .trigger import Predicate, TriggerError
 from .trigger import parse as parse_trigger
@@ -50,9 +68,6 @@ __all__ = [
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SOURCE_TYPES = ("segment", "loops_webhook")
-# Actions whose API honours an `Idempotency-Key` header (Loops: POST /v1/events/send keeps a
-# key 24 hours). An instance's `idempotency_key: true|false` overrides this for all its actions.
-IDEMPOTENCY_SUPPORT: dict[str, frozenset[str]] = {"loops": frozenset({"sendEvent"})}
 DEFAULT_CONCURRENCY = 10
 
 
@@ -85,6 +100,8 @@ class MappingRule:
     mapping: Callable[[Mapping[str, Any]], Any] = field(repr=False)
     # The workspace's overrides are evaluated by the reference interpreter at run time.
     overridden: bool = False
+    # A preset's mapping fused with the payload pipeline (generated code), tried first.
+    compiled: CompiledPayload | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,15 +121,23 @@ class DestinationInstance:
     enabled: bool = True
     sources: frozenset[str] | None = None  # None: every source
     base_url: str | None = None  # send to this origin instead of the API's (tests, proxies)
-    idempotent_actions: frozenset[str] = frozenset()  # their requests get an Idempotency-Key
+    # The Idempotency-Key header: None sends what the spec declares (Loops' sendEvent: the
+    # messageId); True a key made from instance, mapping and messageId on every request; False
+    # none at all (see `Worker.headers` in delivery.py).
+    idempotency_key: bool | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     rate: RateLimit | None = None
     timeout_seconds: float = 10.0
-    batch_size: int | None = None
+    batch_size: int | None = None  # most records per batch request (the spec's, or lower)
 
     @property
     def slug(self) -> str:
         return self.destination.slug
+
+    @functools.cached_property
+    def bound(self) -> BoundDestination:
+        """The destination with these settings, checked once (requests reuse what it prepares)."""
+        return self.destination.bind(self.settings)
 
     def secrets(self) -> frozenset[str]:
         return self.destination.secrets(self.settings)
@@ -134,12 +159,13 @@ class DestinationInstance:
         return integrations.get("All", True) is not False
 
     def requests(self, rule: MappingRule, event: Mapping[str, Any]) -> list[Request]:
-        """The requests `rule` sends for `event` (PayloadValidationError when it cannot)."""
-        payload = rule.action.payload(event, rule.mapping)
-        request = self.destination.build_request(
-            rule.action.key, rule.action.request, payload, self.settings, event
-        )
-        return [self._redirect(request)]
+        """The requests `rule` sends for `event` (PayloadValidationError when it cannot).
+
+        Built as the package builds them everywhere: mapping, payload checks, the checks that
+        depend on the settings (CleverTap's identity policy), hooks, then the request.
+        """
+        built = self.bound.run(rule.action, event, rule.mapping, rule.compiled)
+        return [self._redirect(request) for request in built]
 
     def _redirect(self, request: Request) -> Request:
         base_url = self.base_url
@@ -173,6 +199,7 @@ class Workspace:
     dedupe_window_seconds: float = 24 * 3600.0
     lease_seconds: float = 60.0
     shutdown_grace_seconds: float = 10.0
+    queue: JetStreamSettings | None = None  # None: the embedded SQLite queue in data_dir
 
     def secrets(self) -> frozenset[str]:
         """Every secret value of the workspace, as written and as it appears in URLs."""
@@ -181,6 +208,8 @@ class Workspace:
             values.update(v for v in (source.write_key, source.signing_secret) if v)
         for instance in self.destinations.values():
             values.update(instance.secrets())
+        if self.queue is not None:
+            values.update(self.queue.secrets())
         return frozenset(values | {quote(v, safe="") for v in values})
 
     def source_for_write_key(self, write_key: str) -> Source | None:
@@ -310,7 +339,7 @@ def _build(doc: LocatedDocument, path: Path, package: Any, environ: Mapping[str,
     top = check.table(
         doc.data,
         (),
-        ("version", "data_dir", "listen", "sources", "destinations", "delivery", "ingest"),
+        ("version", "data_dir", "listen", "sources", "destinations", "delivery", "ingest", "queue"),
         required=("version", "sources", "destinations"),
     )
     if "version" in top and top["version"] != 1:
@@ -329,6 +358,7 @@ def _build(doc: LocatedDocument, path: Path, package: Any, environ: Mapping[str,
             or window
         )
     destinations = _destinations(check, top.get("destinations", {}), package, set(sources))
+    queue = parse_queue(check, top.get("queue"), window)
     if check.errors:
         raise WorkspaceError(check.errors)
     return Workspace(
@@ -340,6 +370,7 @@ def _build(doc: LocatedDocument, path: Path, package: Any, environ: Mapping[str,
         destinations=destinations,
         retry=retry,
         dedupe_window_seconds=window,
+        queue=queue,
         **delivery_extra,
     )
 
@@ -417,6 +448,7 @@ _INSTANCE_KEYS = (
     "concurrency",
     "rate",
     "timeout_seconds",
+    "batch_size",
 )
 
 
@@ -457,7 +489,7 @@ def _instance(
 ) -> DestinationInstance | None:
     errors_before = len(check.errors)
     settings = _settings(check, (*where, "settings"), table.get("settings", {}), dest)
-    rules = _rules(check, (*where, "mappings"), table.get("mappings"), dest)
+    rules = _rules(check, (*where, "mappings"), table.get("mappings"), dest, settings or {})
     sources = None
     if "sources" in table:
         listed = table["sources"]
@@ -506,12 +538,22 @@ def _instance(
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             check.error((*where, "base_url"), "'base_url' must be a URL like http://host:port")
     enabled = check.typed(table.get("enabled", True), (*where, "enabled"), bool, "true or false")
-    idempotent_actions = IDEMPOTENCY_SUPPORT.get(dest.slug, frozenset())
+    idempotency_key = None  # as the spec says
     if "idempotency_key" in table:
-        forced = check.typed(
+        idempotency_key = check.typed(
             table["idempotency_key"], (*where, "idempotency_key"), bool, "true or false"
         )
-        idempotent_actions = frozenset(dest.actions) if forced else frozenset()
+    batch_size = limits.get("batch_size")
+    if "batch_size" in table:
+        asked_size = check.typed(table["batch_size"], (*where, "batch_size"), int, "a whole number")
+        if asked_size is not None and asked_size < 1:
+            check.error((*where, "batch_size"), "'batch_size' must be at least 1")
+        elif asked_size is not None and batch_size and asked_size > batch_size:
+            check.error(
+                (*where, "batch_size"), f"{dest.name} batches hold at most {batch_size} records"
+            )
+        elif asked_size is not None:
+            batch_size = asked_size
     if len(check.errors) > errors_before or settings is None:
         return None
     return DestinationInstance(
@@ -522,11 +564,11 @@ def _instance(
         enabled=bool(enabled),
         sources=sources,
         base_url=base_url,
-        idempotent_actions=idempotent_actions,
+        idempotency_key=idempotency_key,
         concurrency=concurrency,
         rate=rate,
         timeout_seconds=timeout,
-        batch_size=limits.get("batch_size"),
+        batch_size=batch_size,
     )
 
 
@@ -574,12 +616,15 @@ def _settings(
 
 
 def _rules(
-    check: _Checker, where: DataPath, raw: Any, dest: Destination
+    check: _Checker, where: DataPath, raw: Any, dest: Destination, settings: Mapping[str, Any]
 ) -> tuple[MappingRule, ...]:
-    if raw is None:  # the destination's presets
+    if raw is None:  # the destination's presets, of the preset set the settings choose
         return tuple(
-            MappingRule(p.name, dest.actions[p.action], p.trigger, p.matches, p.mapping)
+            MappingRule(
+                p.name, dest.actions[p.action], p.trigger, p.matches, p.mapping, compiled=p.payload
+            )
             for p in dest.presets
+            if settings_match(p.when_settings, settings)
         )
     if not isinstance(raw, list):
         check.error(where, "'mappings' must be a list")
@@ -656,7 +701,11 @@ def _rule(
         mapping = _overridden(action.default_mapping, overrides)
     if table.get("enabled", True) is False:
         matches = _never
-    return MappingRule(name, action, table["trigger"], matches, mapping, overrides is not None)
+    # Without overrides the action's default mapping runs, fused with its payload checks.
+    compiled = action.compiled_payload if overrides is None else None
+    return MappingRule(
+        name, action, table["trigger"], matches, mapping, overrides is not None, compiled
+    )
 
 
 def _never(event: Mapping[str, Any]) -> bool:

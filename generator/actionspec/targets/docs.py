@@ -15,8 +15,10 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+from actionspec import hooks as hooks_module
 from actionspec import ir
 from actionspec.languages import triggers
 from actionspec.targets.render import render
@@ -326,6 +328,12 @@ def context(dest: ir.Destination) -> dict[str, Any]:
                 "body": sentence,
                 "body_block": block,
                 "requirements": [_requirement(dest, r) for r in action.requirements],
+                "hooks": [
+                    f"{code(point)} ({code(hooks_module.function_name(action, point) + '()')} in "
+                    f"{code(hooks_module.hooks_path(Path(dest.source)).as_posix())}): "
+                    f"{text(description.strip())}"
+                    for point, description in action.hooks.items()
+                ],
                 "batch": None
                 if action.batch_size is None
                 else {

@@ -139,220 +139,225 @@ def map_class_(data: Mapping[str, Any]) -> Any:
 def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("properties", missing)
-    v4: Any = v3.get("from", missing) if isinstance(v3, dict) else missing
-    if v4 is not missing:
-        if type(v4) is str and v4:
-            v1["from"] = v4
-        else:
-            v5 = _p.field_value(v4, _FIELD_SCHEMA_1, True)
-            if v5 is _p.FAIL:
-                return None
-            if v5 is not _p.DROP:
-                v1["from"] = v5
-    v6: Any = v3.get("__init__", missing) if isinstance(v3, dict) else missing
-    if v6 is not missing:
-        if type(v6) is str and v6:
-            v1["__init__"] = v6
-        else:
-            v7 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
-            if v7 is _p.FAIL:
-                return None
-            if v7 is not _p.DROP:
-                v1["__init__"] = v7
-    v8: Any = v3.get("a-b", missing) if isinstance(v3, dict) else missing
-    if v8 is not missing:
-        if type(v8) in (int, float) and v8 >= -10.5 and v8 <= 1000:
-            v1["a-b"] = v8
-        else:
-            v9 = _p.field_value(v8, _FIELD_SCHEMA_3, True)
-            if v9 is _p.FAIL:
-                return None
-            if v9 is not _p.DROP:
-                v1["a-b"] = v9
-    v10: Any = v3.get("1st", missing) if isinstance(v3, dict) else missing
-    if v10 is not missing:
-        if type(v10) is int and v10 >= 1 and v10 <= 99:
-            v1["1st"] = v10
-        else:
-            v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
-            if v11 is _p.FAIL:
-                return None
-            if v11 is not _p.DROP:
-                v1["1st"] = v11
-    v12: Any = v2.get("timestamp", missing)
-    if v12 is not missing:
-        if (type(v12) is str and v12 and _p.date_like(v12)) or type(v12) in (int, float):
-            v1["type"] = v12
-        else:
-            v13 = _p.field_value(v12, _FIELD_SCHEMA_5, True)
-            if v13 is _p.FAIL:
-                return None
-            if v13 is not _p.DROP:
-                v1["type"] = v13
-    v14: Any = v3.get("unicode", missing) if isinstance(v3, dict) else missing
-    if v14 is not missing:
-        if type(v14) is bool:
-            v1["Ünïcode"] = v14
-        else:
-            v15 = _p.field_value(v14, _FIELD_SCHEMA_6, True)
-            if v15 is _p.FAIL:
-                return None
-            if v15 is not _p.DROP:
-                v1["Ünïcode"] = v15
-    v16: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
-    v17: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v18: Any = _m.template_text(v16) + " by " + _m.template_text(v17)
-    if type(v18) is str and v18:
-        v1["fooBar"] = v18
-    else:
-        v19 = _p.field_value(v18, _FIELD_SCHEMA_7, True)
-        if v19 is _p.FAIL:
-            return None
-        if v19 is not _p.DROP:
-            v1["fooBar"] = v19
-    v20: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v21: Any = _m.MISSING
-    if v20 is not _m.MISSING and v20 is not None:
-        v22: Any = (
-            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-        )
-        v21 = v22
-    else:
-        v23: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
-        )
-        v21 = v23
-    if v21 is not missing:
-        if type(v21) is str and v21:
-            v1["foo_bar"] = v21
-        else:
-            v24 = _p.field_value(v21, _FIELD_SCHEMA_8, True)
-            if v24 is _p.FAIL:
-                return None
-            if v24 is not _p.DROP:
-                v1["foo_bar"] = v24
-    v25: Any = v3.get("secret", missing) if isinstance(v3, dict) else missing
-    if v25 is not missing:
-        if type(v25) is str and v25:
-            v1["secret"] = v25
-        else:
-            v26 = _p.field_value(v25, _FIELD_SCHEMA_9, True)
-            if v26 is _p.FAIL:
-                return None
-            if v26 is not _p.DROP:
-                v1["secret"] = v26
-    v27: Any = v3.get("address", missing) if isinstance(v3, dict) else missing
-    if v27 is not missing:
-        v28 = _p.field_value(v27, _FIELD_SCHEMA_10, True)
-        if v28 is _p.FAIL:
-            return None
-        if v28 is not _p.DROP:
-            v1["address"] = v28
-    v29: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v29 = v29.get("extra", _m.MISSING) if isinstance(v29, dict) else _m.step(v29, "extra")
-    v30: Any = (
+    v2: Any = (
         data.get("properties", _m.MISSING)
         if isinstance(data, dict)
         else _m.step(data, "properties")
     )
-    v30 = v30.get("extra", _m.MISSING) if isinstance(v30, dict) else _m.step(v30, "extra")
-    v31: dict[str, Any] = {}
-    _m.assign(v31, v29)
-    v31.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    _m.assign(v31, v30)
-    if type(v31) is dict:
-        v1["extra"] = v31
+    v3: Any = v2.get("from", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "from")
+    if v3 is not missing:
+        if type(v3) is str and v3:
+            v1["from"] = v3
+        else:
+            v4 = _p.field_value(v3, _FIELD_SCHEMA_1, True)
+            if v4 is _p.FAIL:
+                return None
+            if v4 is not _p.DROP:
+                v1["from"] = v4
+    v5: Any = v2.get("__init__", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "__init__")
+    if v5 is not missing:
+        if type(v5) is str and v5:
+            v1["__init__"] = v5
+        else:
+            v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
+            if v6 is _p.FAIL:
+                return None
+            if v6 is not _p.DROP:
+                v1["__init__"] = v6
+    v7: Any = v2.get("a-b", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "a-b")
+    if v7 is not missing:
+        if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
+            v1["a-b"] = v7
+        else:
+            v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
+            if v8 is _p.FAIL:
+                return None
+            if v8 is not _p.DROP:
+                v1["a-b"] = v8
+    v9: Any = v2.get("1st", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "1st")
+    if v9 is not missing:
+        if type(v9) is int and v9 >= 1 and v9 <= 99:
+            v1["1st"] = v9
+        else:
+            v10 = _p.field_value(v9, _FIELD_SCHEMA_4, True)
+            if v10 is _p.FAIL:
+                return None
+            if v10 is not _p.DROP:
+                v1["1st"] = v10
+    v11: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    if v11 is not missing:
+        if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
+            v1["type"] = v11
+        else:
+            v12 = _p.field_value(v11, _FIELD_SCHEMA_5, True)
+            if v12 is _p.FAIL:
+                return None
+            if v12 is not _p.DROP:
+                v1["type"] = v12
+    v13: Any = v2.get("unicode", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "unicode")
+    if v13 is not missing:
+        if type(v13) is bool:
+            v1["Ünïcode"] = v13
+        else:
+            v14 = _p.field_value(v13, _FIELD_SCHEMA_6, True)
+            if v14 is _p.FAIL:
+                return None
+            if v14 is not _p.DROP:
+                v1["Ünïcode"] = v14
+    v15: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v16: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v17: Any = _m.template_text(v15) + " by " + _m.template_text(v16)
+    if type(v17) is str and v17:
+        v1["fooBar"] = v17
     else:
-        v32 = _p.field_value(v31, _FIELD_SCHEMA_11, True)
-        if v32 is _p.FAIL:
+        v18 = _p.field_value(v17, _FIELD_SCHEMA_7, True)
+        if v18 is _p.FAIL:
             return None
-        if v32 is not _p.DROP:
-            v1["extra"] = v32
-    v33: Any = v3.get("tags", missing) if isinstance(v3, dict) else missing
-    if v33 is not missing:
-        if type(v33) is list and all(type(i) is str for i in v33):
-            v1["tags"] = v33
-        else:
-            v34 = _p.field_value(v33, _FIELD_SCHEMA_12, True)
-            if v34 is _p.FAIL:
-                return None
-            if v34 is not _p.DROP:
-                v1["tags"] = v34
-    v35: Any = v3.get("plan", missing) if isinstance(v3, dict) else missing
-    if v35 is not missing:
-        if type(v35) is str and v35 and v35 in {"enterprise", "free", "pro"}:
-            v1["plan"] = v35
-        else:
-            v36 = _p.field_value(v35, _FIELD_SCHEMA_13, True)
-            if v36 is _p.FAIL:
-                return None
-            if v36 is not _p.DROP:
-                v1["plan"] = v36
-    v37: Any = v3.get("nullable", missing) if isinstance(v3, dict) else missing
-    if v37 is not missing:
-        if (type(v37) is str and v37) or v37 is None:
-            v1["nullable"] = v37
-        else:
-            v38 = _p.field_value(v37, _FIELD_SCHEMA_14, True)
-            if v38 is _p.FAIL:
-                return None
-            if v38 is not _p.DROP:
-                v1["nullable"] = v38
-    v39: Any = v2.get("traits", missing)
-    v40: Any = v39.get("email", missing) if isinstance(v39, dict) else missing
-    if v40 is not missing:
-        if type(v40) is str and v40 and _p.check_format(v40, "email"):
-            v1["email"] = v40
-        else:
-            v41 = _p.field_value(v40, _FIELD_SCHEMA_15, True)
-            if v41 is _p.FAIL:
-                return None
-            if v41 is not _p.DROP:
-                v1["email"] = v41
-    v42: Any = v3.get("website", missing) if isinstance(v3, dict) else missing
-    if v42 is not missing:
-        if type(v42) is str and v42 and _p.check_format(v42, "uri"):
-            v1["website"] = v42
-        else:
-            v43 = _p.field_value(v42, _FIELD_SCHEMA_16, True)
-            if v43 is _p.FAIL:
-                return None
-            if v43 is not _p.DROP:
-                v1["website"] = v43
-    v44: Any = v3.get("when", missing) if isinstance(v3, dict) else missing
-    if v44 is not missing:
-        if type(v44) is str and v44 and _p.is_date_time(v44):
-            v1["when"] = v44
-        else:
-            v45 = _p.field_value(v44, _FIELD_SCHEMA_17, True)
-            if v45 is _p.FAIL:
-                return None
-            if v45 is not _p.DROP:
-                v1["when"] = v45
-    v46: Any = '"); import os; os.system("echo pwned"); ("'
-    if type(v46) is str and v46:
-        v1["injected"] = v46
+        if v18 is not _p.DROP:
+            v1["fooBar"] = v18
+    v19: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v20: Any = _m.MISSING
+    if v19 is not _m.MISSING and v19 is not None:
+        v21: Any = (
+            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+        )
+        v20 = v21
     else:
-        v47 = _p.field_value(v46, _FIELD_SCHEMA_18, True)
-        if v47 is _p.FAIL:
+        v22: Any = (
+            data.get("anonymousId", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "anonymousId")
+        )
+        v20 = v22
+    if v20 is not missing:
+        if type(v20) is str and v20:
+            v1["foo_bar"] = v20
+        else:
+            v23 = _p.field_value(v20, _FIELD_SCHEMA_8, True)
+            if v23 is _p.FAIL:
+                return None
+            if v23 is not _p.DROP:
+                v1["foo_bar"] = v23
+    v24: Any = v2.get("secret", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "secret")
+    if v24 is not missing:
+        if type(v24) is str and v24:
+            v1["secret"] = v24
+        else:
+            v25 = _p.field_value(v24, _FIELD_SCHEMA_9, True)
+            if v25 is _p.FAIL:
+                return None
+            if v25 is not _p.DROP:
+                v1["secret"] = v25
+    v26: Any = v2.get("address", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "address")
+    if v26 is not missing:
+        v27 = _p.field_value(v26, _FIELD_SCHEMA_10, True)
+        if v27 is _p.FAIL:
             return None
-        if v47 is not _p.DROP:
-            v1["injected"] = v47
-    v48: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
-    if type(v48) is str and v48:
-        v1["injected2"] = v48
+        if v27 is not _p.DROP:
+            v1["address"] = v27
+    v28: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v28 = v28.get("extra", _m.MISSING) if isinstance(v28, dict) else _m.step(v28, "extra")
+    v29: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v29 = v29.get("extra", _m.MISSING) if isinstance(v29, dict) else _m.step(v29, "extra")
+    v30: dict[str, Any] = {}
+    _m.assign(v30, v28)
+    v30.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
+    _m.assign(v30, v29)
+    if type(v30) is dict:
+        v1["extra"] = v30
     else:
-        v49 = _p.field_value(v48, _FIELD_SCHEMA_19, True)
-        if v49 is _p.FAIL:
+        v31 = _p.field_value(v30, _FIELD_SCHEMA_11, True)
+        if v31 is _p.FAIL:
             return None
-        if v49 is not _p.DROP:
-            v1["injected2"] = v49
+        if v31 is not _p.DROP:
+            v1["extra"] = v31
+    v32: Any = v2.get("tags", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "tags")
+    if v32 is not missing:
+        if type(v32) is list and all(type(i) is str for i in v32):
+            v1["tags"] = v32
+        else:
+            v33 = _p.field_value(v32, _FIELD_SCHEMA_12, True)
+            if v33 is _p.FAIL:
+                return None
+            if v33 is not _p.DROP:
+                v1["tags"] = v33
+    v34: Any = v2.get("plan", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "plan")
+    if v34 is not missing:
+        if type(v34) is str and v34 and v34 in {"enterprise", "free", "pro"}:
+            v1["plan"] = v34
+        else:
+            v35 = _p.field_value(v34, _FIELD_SCHEMA_13, True)
+            if v35 is _p.FAIL:
+                return None
+            if v35 is not _p.DROP:
+                v1["plan"] = v35
+    v36: Any = v2.get("nullable", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "nullable")
+    if v36 is not missing:
+        if (type(v36) is str and v36) or v36 is None:
+            v1["nullable"] = v36
+        else:
+            v37 = _p.field_value(v36, _FIELD_SCHEMA_14, True)
+            if v37 is _p.FAIL:
+                return None
+            if v37 is not _p.DROP:
+                v1["nullable"] = v37
+    v38: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v39: Any = v38.get("email", _m.MISSING) if isinstance(v38, dict) else _m.step(v38, "email")
+    if v39 is not missing:
+        if type(v39) is str and v39 and _p.check_format(v39, "email"):
+            v1["email"] = v39
+        else:
+            v40 = _p.field_value(v39, _FIELD_SCHEMA_15, True)
+            if v40 is _p.FAIL:
+                return None
+            if v40 is not _p.DROP:
+                v1["email"] = v40
+    v41: Any = v2.get("website", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "website")
+    if v41 is not missing:
+        if type(v41) is str and v41 and _p.check_format(v41, "uri"):
+            v1["website"] = v41
+        else:
+            v42 = _p.field_value(v41, _FIELD_SCHEMA_16, True)
+            if v42 is _p.FAIL:
+                return None
+            if v42 is not _p.DROP:
+                v1["website"] = v42
+    v43: Any = v2.get("when", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "when")
+    if v43 is not missing:
+        if type(v43) is str and v43 and _p.is_date_time(v43):
+            v1["when"] = v43
+        else:
+            v44 = _p.field_value(v43, _FIELD_SCHEMA_17, True)
+            if v44 is _p.FAIL:
+                return None
+            if v44 is not _p.DROP:
+                v1["when"] = v44
+    v45: Any = '"); import os; os.system("echo pwned"); ("'
+    if type(v45) is str and v45:
+        v1["injected"] = v45
+    else:
+        v46 = _p.field_value(v45, _FIELD_SCHEMA_18, True)
+        if v46 is _p.FAIL:
+            return None
+        if v46 is not _p.DROP:
+            v1["injected"] = v46
+    v47: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+    if type(v47) is str and v47:
+        v1["injected2"] = v47
+    else:
+        v48 = _p.field_value(v47, _FIELD_SCHEMA_19, True)
+        if v48 is _p.FAIL:
+            return None
+        if v48 is not _p.DROP:
+            v1["injected2"] = v48
     if "from" not in v1:
         return None
     return v1
@@ -427,17 +432,16 @@ def payload_foo_bar(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v6 is not _p.DROP:
                 v1["userId"] = v6
-    v7: Any = data if isinstance(data, dict) else {}
-    v8: Any = v7.get("traits", missing)
-    if v8 is not missing:
-        if type(v8) is dict:
-            v1["traits"] = v8
+    v7: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    if v7 is not missing:
+        if type(v7) is dict:
+            v1["traits"] = v7
         else:
-            v9 = _p.field_value(v8, _FIELD_SCHEMA_21, True)
-            if v9 is _p.FAIL:
+            v8 = _p.field_value(v7, _FIELD_SCHEMA_21, True)
+            if v8 is _p.FAIL:
                 return None
-            if v9 is not _p.DROP:
-                v1["traits"] = v9
+            if v8 is not _p.DROP:
+                v1["traits"] = v8
     if "userId" not in v1:
         return None
     return v1
@@ -509,17 +513,16 @@ def map_init(data: Mapping[str, Any]) -> Any:
 def payload_init(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("event", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["x"] = v3
+    v2: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["x"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_23, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_23, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["x"] = v4
+            if v3 is not _p.DROP:
+                v1["x"] = v3
     return v1
 
 
@@ -534,17 +537,16 @@ def map_n_1st(data: Mapping[str, Any]) -> Any:
 def payload_n_1st(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("event", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["from"] = v3
+    v2: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["from"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_24, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_24, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["from"] = v4
+            if v3 is not _p.DROP:
+                v1["from"] = v3
     return v1
 
 
@@ -559,17 +561,16 @@ def map_a_b(data: Mapping[str, Any]) -> Any:
 def payload_a_b(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("type", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["type"] = v3
+    v2: Any = data.get("type", _m.MISSING) if isinstance(data, dict) else _m.step(data, "type")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["type"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_25, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_25, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["type"] = v4
+            if v3 is not _p.DROP:
+                v1["type"] = v3
     return v1
 
 
@@ -591,17 +592,16 @@ def map_unicode(data: Mapping[str, Any]) -> Any:
 def payload_unicode(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     v1: dict[str, Any] = {}
-    v2: Any = data if isinstance(data, dict) else {}
-    v3: Any = v2.get("event", missing)
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["Ünïcode"] = v3
+    v2: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    if v2 is not missing:
+        if type(v2) is str and v2:
+            v1["Ünïcode"] = v2
         else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_26, True)
-            if v4 is _p.FAIL:
+            v3 = _p.field_value(v2, _FIELD_SCHEMA_26, True)
+            if v3 is _p.FAIL:
                 return None
-            if v4 is not _p.DROP:
-                v1["Ünïcode"] = v4
+            if v3 is not _p.DROP:
+                v1["Ünïcode"] = v3
     return v1
 
 
@@ -723,209 +723,214 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v3 is not _p.DROP:
             v1["from"] = v3
-    v4: Any = data if isinstance(data, dict) else {}
-    v5: Any = v4.get("properties", missing)
-    v6: Any = v5.get("__init__", missing) if isinstance(v5, dict) else missing
-    if v6 is not missing:
-        if type(v6) is str and v6:
-            v1["__init__"] = v6
-        else:
-            v7 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
-            if v7 is _p.FAIL:
-                return None
-            if v7 is not _p.DROP:
-                v1["__init__"] = v7
-    v8: Any = v5.get("a-b", missing) if isinstance(v5, dict) else missing
-    if v8 is not missing:
-        if type(v8) in (int, float) and v8 >= -10.5 and v8 <= 1000:
-            v1["a-b"] = v8
-        else:
-            v9 = _p.field_value(v8, _FIELD_SCHEMA_3, True)
-            if v9 is _p.FAIL:
-                return None
-            if v9 is not _p.DROP:
-                v1["a-b"] = v9
-    v10: Any = v5.get("1st", missing) if isinstance(v5, dict) else missing
-    if v10 is not missing:
-        if type(v10) is int and v10 >= 1 and v10 <= 99:
-            v1["1st"] = v10
-        else:
-            v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
-            if v11 is _p.FAIL:
-                return None
-            if v11 is not _p.DROP:
-                v1["1st"] = v11
-    v12: Any = v4.get("timestamp", missing)
-    if v12 is not missing:
-        if (type(v12) is str and v12 and _p.date_like(v12)) or type(v12) in (int, float):
-            v1["type"] = v12
-        else:
-            v13 = _p.field_value(v12, _FIELD_SCHEMA_5, True)
-            if v13 is _p.FAIL:
-                return None
-            if v13 is not _p.DROP:
-                v1["type"] = v13
-    v14: Any = v5.get("unicode", missing) if isinstance(v5, dict) else missing
-    if v14 is not missing:
-        if type(v14) is bool:
-            v1["Ünïcode"] = v14
-        else:
-            v15 = _p.field_value(v14, _FIELD_SCHEMA_6, True)
-            if v15 is _p.FAIL:
-                return None
-            if v15 is not _p.DROP:
-                v1["Ünïcode"] = v15
-    v16: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
-    v17: Any = "preset " + _m.template_text(v16)
-    if type(v17) is str and v17:
-        v1["fooBar"] = v17
-    else:
-        v18 = _p.field_value(v17, _FIELD_SCHEMA_7, True)
-        if v18 is _p.FAIL:
-            return None
-        if v18 is not _p.DROP:
-            v1["fooBar"] = v18
-    v19: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v20: Any = _m.MISSING
-    if v19 is not _m.MISSING and v19 is not None:
-        v21: Any = (
-            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-        )
-        v20 = v21
-    else:
-        v22: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
-        )
-        v20 = v22
-    if v20 is not missing:
-        if type(v20) is str and v20:
-            v1["foo_bar"] = v20
-        else:
-            v23 = _p.field_value(v20, _FIELD_SCHEMA_8, True)
-            if v23 is _p.FAIL:
-                return None
-            if v23 is not _p.DROP:
-                v1["foo_bar"] = v23
-    v24: Any = v5.get("secret", missing) if isinstance(v5, dict) else missing
-    if v24 is not missing:
-        if type(v24) is str and v24:
-            v1["secret"] = v24
-        else:
-            v25 = _p.field_value(v24, _FIELD_SCHEMA_9, True)
-            if v25 is _p.FAIL:
-                return None
-            if v25 is not _p.DROP:
-                v1["secret"] = v25
-    v26: Any = v5.get("address", missing) if isinstance(v5, dict) else missing
-    if v26 is not missing:
-        v27 = _p.field_value(v26, _FIELD_SCHEMA_10, True)
-        if v27 is _p.FAIL:
-            return None
-        if v27 is not _p.DROP:
-            v1["address"] = v27
-    v28: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v28 = v28.get("extra", _m.MISSING) if isinstance(v28, dict) else _m.step(v28, "extra")
-    v29: Any = (
+    v4: Any = (
         data.get("properties", _m.MISSING)
         if isinstance(data, dict)
         else _m.step(data, "properties")
     )
-    v29 = v29.get("extra", _m.MISSING) if isinstance(v29, dict) else _m.step(v29, "extra")
-    v30: dict[str, Any] = {}
-    _m.assign(v30, v28)
-    v30.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    _m.assign(v30, v29)
-    if type(v30) is dict:
-        v1["extra"] = v30
+    v5: Any = v4.get("__init__", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "__init__")
+    if v5 is not missing:
+        if type(v5) is str and v5:
+            v1["__init__"] = v5
+        else:
+            v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
+            if v6 is _p.FAIL:
+                return None
+            if v6 is not _p.DROP:
+                v1["__init__"] = v6
+    v7: Any = v4.get("a-b", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "a-b")
+    if v7 is not missing:
+        if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
+            v1["a-b"] = v7
+        else:
+            v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
+            if v8 is _p.FAIL:
+                return None
+            if v8 is not _p.DROP:
+                v1["a-b"] = v8
+    v9: Any = v4.get("1st", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "1st")
+    if v9 is not missing:
+        if type(v9) is int and v9 >= 1 and v9 <= 99:
+            v1["1st"] = v9
+        else:
+            v10 = _p.field_value(v9, _FIELD_SCHEMA_4, True)
+            if v10 is _p.FAIL:
+                return None
+            if v10 is not _p.DROP:
+                v1["1st"] = v10
+    v11: Any = (
+        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
+    )
+    if v11 is not missing:
+        if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
+            v1["type"] = v11
+        else:
+            v12 = _p.field_value(v11, _FIELD_SCHEMA_5, True)
+            if v12 is _p.FAIL:
+                return None
+            if v12 is not _p.DROP:
+                v1["type"] = v12
+    v13: Any = v4.get("unicode", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "unicode")
+    if v13 is not missing:
+        if type(v13) is bool:
+            v1["Ünïcode"] = v13
+        else:
+            v14 = _p.field_value(v13, _FIELD_SCHEMA_6, True)
+            if v14 is _p.FAIL:
+                return None
+            if v14 is not _p.DROP:
+                v1["Ünïcode"] = v14
+    v15: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v16: Any = "preset " + _m.template_text(v15)
+    if type(v16) is str and v16:
+        v1["fooBar"] = v16
     else:
-        v31 = _p.field_value(v30, _FIELD_SCHEMA_11, True)
-        if v31 is _p.FAIL:
+        v17 = _p.field_value(v16, _FIELD_SCHEMA_7, True)
+        if v17 is _p.FAIL:
             return None
-        if v31 is not _p.DROP:
-            v1["extra"] = v31
-    v32: Any = v5.get("tags", missing) if isinstance(v5, dict) else missing
-    if v32 is not missing:
-        if type(v32) is list and all(type(i) is str for i in v32):
-            v1["tags"] = v32
-        else:
-            v33 = _p.field_value(v32, _FIELD_SCHEMA_12, True)
-            if v33 is _p.FAIL:
-                return None
-            if v33 is not _p.DROP:
-                v1["tags"] = v33
-    v34: Any = v5.get("plan", missing) if isinstance(v5, dict) else missing
-    if v34 is not missing:
-        if type(v34) is str and v34 and v34 in {"enterprise", "free", "pro"}:
-            v1["plan"] = v34
-        else:
-            v35 = _p.field_value(v34, _FIELD_SCHEMA_13, True)
-            if v35 is _p.FAIL:
-                return None
-            if v35 is not _p.DROP:
-                v1["plan"] = v35
-    v36: Any = v5.get("nullable", missing) if isinstance(v5, dict) else missing
-    if v36 is not missing:
-        if (type(v36) is str and v36) or v36 is None:
-            v1["nullable"] = v36
-        else:
-            v37 = _p.field_value(v36, _FIELD_SCHEMA_14, True)
-            if v37 is _p.FAIL:
-                return None
-            if v37 is not _p.DROP:
-                v1["nullable"] = v37
-    v38: Any = v4.get("traits", missing)
-    v39: Any = v38.get("email", missing) if isinstance(v38, dict) else missing
-    if v39 is not missing:
-        if type(v39) is str and v39 and _p.check_format(v39, "email"):
-            v1["email"] = v39
-        else:
-            v40 = _p.field_value(v39, _FIELD_SCHEMA_15, True)
-            if v40 is _p.FAIL:
-                return None
-            if v40 is not _p.DROP:
-                v1["email"] = v40
-    v41: Any = v5.get("website", missing) if isinstance(v5, dict) else missing
-    if v41 is not missing:
-        if type(v41) is str and v41 and _p.check_format(v41, "uri"):
-            v1["website"] = v41
-        else:
-            v42 = _p.field_value(v41, _FIELD_SCHEMA_16, True)
-            if v42 is _p.FAIL:
-                return None
-            if v42 is not _p.DROP:
-                v1["website"] = v42
-    v43: Any = v5.get("when", missing) if isinstance(v5, dict) else missing
-    if v43 is not missing:
-        if type(v43) is str and v43 and _p.is_date_time(v43):
-            v1["when"] = v43
-        else:
-            v44 = _p.field_value(v43, _FIELD_SCHEMA_17, True)
-            if v44 is _p.FAIL:
-                return None
-            if v44 is not _p.DROP:
-                v1["when"] = v44
-    v45: Any = '"); import os; os.system("echo pwned"); ("'
-    if type(v45) is str and v45:
-        v1["injected"] = v45
+        if v17 is not _p.DROP:
+            v1["fooBar"] = v17
+    v18: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v19: Any = _m.MISSING
+    if v18 is not _m.MISSING and v18 is not None:
+        v20: Any = (
+            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+        )
+        v19 = v20
     else:
-        v46 = _p.field_value(v45, _FIELD_SCHEMA_18, True)
-        if v46 is _p.FAIL:
+        v21: Any = (
+            data.get("anonymousId", _m.MISSING)
+            if isinstance(data, dict)
+            else _m.step(data, "anonymousId")
+        )
+        v19 = v21
+    if v19 is not missing:
+        if type(v19) is str and v19:
+            v1["foo_bar"] = v19
+        else:
+            v22 = _p.field_value(v19, _FIELD_SCHEMA_8, True)
+            if v22 is _p.FAIL:
+                return None
+            if v22 is not _p.DROP:
+                v1["foo_bar"] = v22
+    v23: Any = v4.get("secret", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "secret")
+    if v23 is not missing:
+        if type(v23) is str and v23:
+            v1["secret"] = v23
+        else:
+            v24 = _p.field_value(v23, _FIELD_SCHEMA_9, True)
+            if v24 is _p.FAIL:
+                return None
+            if v24 is not _p.DROP:
+                v1["secret"] = v24
+    v25: Any = v4.get("address", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "address")
+    if v25 is not missing:
+        v26 = _p.field_value(v25, _FIELD_SCHEMA_10, True)
+        if v26 is _p.FAIL:
             return None
-        if v46 is not _p.DROP:
-            v1["injected"] = v46
-    v47: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
-    if type(v47) is str and v47:
-        v1["injected2"] = v47
+        if v26 is not _p.DROP:
+            v1["address"] = v26
+    v27: Any = (
+        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
+    )
+    v27 = v27.get("extra", _m.MISSING) if isinstance(v27, dict) else _m.step(v27, "extra")
+    v28: Any = (
+        data.get("properties", _m.MISSING)
+        if isinstance(data, dict)
+        else _m.step(data, "properties")
+    )
+    v28 = v28.get("extra", _m.MISSING) if isinstance(v28, dict) else _m.step(v28, "extra")
+    v29: dict[str, Any] = {}
+    _m.assign(v29, v27)
+    v29.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
+    _m.assign(v29, v28)
+    if type(v29) is dict:
+        v1["extra"] = v29
     else:
-        v48 = _p.field_value(v47, _FIELD_SCHEMA_19, True)
-        if v48 is _p.FAIL:
+        v30 = _p.field_value(v29, _FIELD_SCHEMA_11, True)
+        if v30 is _p.FAIL:
             return None
-        if v48 is not _p.DROP:
-            v1["injected2"] = v48
+        if v30 is not _p.DROP:
+            v1["extra"] = v30
+    v31: Any = v4.get("tags", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "tags")
+    if v31 is not missing:
+        if type(v31) is list and all(type(i) is str for i in v31):
+            v1["tags"] = v31
+        else:
+            v32 = _p.field_value(v31, _FIELD_SCHEMA_12, True)
+            if v32 is _p.FAIL:
+                return None
+            if v32 is not _p.DROP:
+                v1["tags"] = v32
+    v33: Any = v4.get("plan", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "plan")
+    if v33 is not missing:
+        if type(v33) is str and v33 and v33 in {"enterprise", "free", "pro"}:
+            v1["plan"] = v33
+        else:
+            v34 = _p.field_value(v33, _FIELD_SCHEMA_13, True)
+            if v34 is _p.FAIL:
+                return None
+            if v34 is not _p.DROP:
+                v1["plan"] = v34
+    v35: Any = v4.get("nullable", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "nullable")
+    if v35 is not missing:
+        if (type(v35) is str and v35) or v35 is None:
+            v1["nullable"] = v35
+        else:
+            v36 = _p.field_value(v35, _FIELD_SCHEMA_14, True)
+            if v36 is _p.FAIL:
+                return None
+            if v36 is not _p.DROP:
+                v1["nullable"] = v36
+    v37: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v38: Any = v37.get("email", _m.MISSING) if isinstance(v37, dict) else _m.step(v37, "email")
+    if v38 is not missing:
+        if type(v38) is str and v38 and _p.check_format(v38, "email"):
+            v1["email"] = v38
+        else:
+            v39 = _p.field_value(v38, _FIELD_SCHEMA_15, True)
+            if v39 is _p.FAIL:
+                return None
+            if v39 is not _p.DROP:
+                v1["email"] = v39
+    v40: Any = v4.get("website", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "website")
+    if v40 is not missing:
+        if type(v40) is str and v40 and _p.check_format(v40, "uri"):
+            v1["website"] = v40
+        else:
+            v41 = _p.field_value(v40, _FIELD_SCHEMA_16, True)
+            if v41 is _p.FAIL:
+                return None
+            if v41 is not _p.DROP:
+                v1["website"] = v41
+    v42: Any = v4.get("when", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "when")
+    if v42 is not missing:
+        if type(v42) is str and v42 and _p.is_date_time(v42):
+            v1["when"] = v42
+        else:
+            v43 = _p.field_value(v42, _FIELD_SCHEMA_17, True)
+            if v43 is _p.FAIL:
+                return None
+            if v43 is not _p.DROP:
+                v1["when"] = v43
+    v44: Any = '"); import os; os.system("echo pwned"); ("'
+    if type(v44) is str and v44:
+        v1["injected"] = v44
+    else:
+        v45 = _p.field_value(v44, _FIELD_SCHEMA_18, True)
+        if v45 is _p.FAIL:
+            return None
+        if v45 is not _p.DROP:
+            v1["injected"] = v45
+    v46: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+    if type(v46) is str and v46:
+        v1["injected2"] = v46
+    else:
+        v47 = _p.field_value(v46, _FIELD_SCHEMA_19, True)
+        if v47 is _p.FAIL:
+            return None
+        if v47 is not _p.DROP:
+            v1["injected2"] = v47
     if "from" not in v1:
         return None
     return v1
@@ -976,17 +981,16 @@ def preset_3_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v4 is not _p.DROP:
             v1["list"] = v4
-    v5: Any = data if isinstance(data, dict) else {}
-    v6: Any = v5.get("name", missing)
-    if v6 is not missing:
-        if type(v6) is str and v6:
-            v1["foo_bar"] = v6
+    v5: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    if v5 is not missing:
+        if type(v5) is str and v5:
+            v1["foo_bar"] = v5
         else:
-            v7 = _p.field_value(v6, _FIELD_SCHEMA_27, True)
-            if v7 is _p.FAIL:
+            v6 = _p.field_value(v5, _FIELD_SCHEMA_27, True)
+            if v6 is _p.FAIL:
                 return None
-            if v7 is not _p.DROP:
-                v1["foo_bar"] = v7
+            if v6 is not _p.DROP:
+                v1["foo_bar"] = v6
     if "foo_bar" not in v1:
         return None
     return v1

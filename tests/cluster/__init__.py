@@ -1,0 +1,1 @@
+"""Scale-out tests: the delivery runtime on a three-node NATS JetStream cluster."""
