@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import quote
 
 import pytest
 
@@ -152,8 +154,8 @@ def send_build_request(payload: models.SendPayload, settings: models.Settings) -
     return [
         HookRequest(
             method="PUT",
-            url=f"https://{settings.region}.example.com/e?key={settings.api_key}",
-            headers={"X-Key": settings.api_key},
+            url=f"https://{settings.region}.example.com/e?key={settings.api_key.get_secret_value()}",
+            headers={"X-Key": settings.api_key.get_secret_value()},
             json={"n": payload.name},
         )
     ]
@@ -176,3 +178,66 @@ def test_generate_check_reports_missing_stubs_without_writing(tmp_path: Path) ->
     root = project(tmp_path, "hooks_check_pkg", AFTER)
     assert run(root, "generate", "--check") == 1
     assert not (root / "specs" / "hooked_hooks.py").exists()
+
+
+def test_a_hook_bound_by_import_or_assignment_gets_no_stub(tmp_path: Path) -> None:
+    root = project(tmp_path, "hooks_bound_pkg", AFTER + BEFORE)
+    hooks_file = root / "specs" / "hooked_hooks.py"
+    written = (
+        "from .impl import send_after_payload  # written elsewhere\n"
+        "send_before_mapping = send_after_payload\n"
+    )
+    hooks_file.write_text(written, "utf-8")
+    run(root, "generate")
+    assert hooks_file.read_text("utf-8") == written  # nothing appended after the bindings
+
+
+def test_a_hooks_module_that_does_not_parse_is_a_located_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path, "hooks_syntax_pkg", AFTER)
+    (root / "specs" / "hooked_hooks.py").write_text("def broken(:\n    pass\n", "utf-8")
+    assert run(root, "validate") == 1
+    err = capsys.readouterr().err
+    assert "specs/hooked_hooks.py:1:" in err and "does not parse" in err
+    assert "Traceback" not in err
+
+
+def test_secrets_a_hook_encodes_are_masked_too(
+    tmp_path: Path, import_generated: Callable[..., ModuleType]
+) -> None:
+    root = project(tmp_path, "hooks_encoded_pkg", BUILD)
+    assert run(root, "generate") == 0
+    hooks_file = root / "specs" / "hooked_hooks.py"
+    text = hooks_file.read_text("utf-8")
+    hooks_file.write_text(
+        text[: text.index("\n\ndef send_build_request")]
+        + '''
+
+import base64
+from urllib.parse import quote
+
+
+def send_build_request(payload: models.SendPayload, settings: models.Settings) -> list[HookRequest]:
+    """The key URL-quoted and in Basic auth: text replacement alone would miss both."""
+    key = settings.api_key.get_secret_value()  # passwords are SecretStr in hooks
+    basic = base64.b64encode(f"u:{key}".encode()).decode()
+    return [
+        HookRequest(
+            method="POST",
+            url="https://x.example.com/" + quote(key, safe=""),
+            headers={"Authorization": f"Basic {basic}"},
+        )
+    ]
+''',
+        "utf-8",
+    )
+    assert run(root, "generate") == 0
+    package = import_generated(root / "generated", "hooks_encoded_pkg")
+    secret = "sk/live+SECRET 123"
+    [request] = package.get("hooked").route(EVENT, {"api_key": secret})
+    shown = repr(request) + json.dumps(request.to_dict())
+    basic = base64.b64encode(f"u:{secret}".encode()).decode()
+    for form in (secret, quote(secret, safe=""), basic):
+        assert form not in shown
+    assert request.url.endswith(quote(secret, safe=""))  # the real request keeps it

@@ -49,21 +49,49 @@ def declared(dest: ir.Destination) -> list[DeclaredHook]:
     ]
 
 
+class HooksSyntaxError(ValueError):
+    """A hooks module does not parse; `.line` and `.column` say where."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
 def defined_functions(source: str) -> dict[str, bool]:
-    """Top-level functions of a hooks module -> whether each is implemented (not the stub)."""
+    """Names a hooks module defines at top level -> whether each is implemented (not a stub).
+
+    Every binding counts (def, async def, class, import, assignment): a hook written any of
+    those ways must never get a stub appended after it, which would replace it.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise HooksSyntaxError(exc.msg, exc.lineno or 1, (exc.offset or 1)) from None
     found: dict[str, bool] = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                body = body[1:]  # the docstring
-            stub = (
-                len(body) == 1
-                and isinstance(body[0], ast.Raise)
-                and _STUB_MARKER in ast.unparse(body[0])
-            )
-            found[node.name] = not stub
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found[node.name] = not _is_stub(node)
+        elif isinstance(node, ast.ClassDef):
+            found[node.name] = True
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                found[(alias.asname or alias.name).split(".")[0]] = True
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        found[name.id] = True
     return found
+
+
+def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    return (
+        len(body) == 1 and isinstance(body[0], ast.Raise) and _STUB_MARKER in ast.unparse(body[0])
+    )
 
 
 def header(dest: ir.Destination) -> str:
@@ -109,6 +137,7 @@ def {hook.function}({signature}) -> {returns}:
     """{description}
 
     {what}
+    Password settings are SecretStr: read them with `.get_secret_value()`.
     Declared in {dest.source}: action '{hook.action.key}', hook '{hook.point}'.
     """
     raise HookNotImplementedError({json.dumps(dest.slug)}, {json.dumps(hook.action.key)}, {json.dumps(hook.point)})

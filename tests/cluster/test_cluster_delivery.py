@@ -23,6 +23,7 @@ from .roles import RoleService
 
 SEND_SECONDS = 12.0
 BURST = 200  # events sent at once first: the destinations' concurrency caps are reached
+POISON = {6, 106, 206}  # Clay answers 400 to these tracks: dead letters
 
 
 def cluster_workspace(fake_url: str, cluster: NatsCluster, port: int) -> dict[str, Any]:
@@ -40,7 +41,7 @@ class Sender:
     """segment-analytics-python in its normal (threaded, batching, retrying) mode."""
 
     def __init__(self, url: str) -> None:
-        self.sent: dict[str, str] = {}  # messageId -> "track" | "relay" | "identify"
+        self.sent: dict[str, str] = {}  # messageId -> "track" | "relay" | "identify" | "poison"
         self.failed: set[str] = set()
         self.client = Client(
             SECRETS["WRITE_KEY"],
@@ -69,14 +70,15 @@ class Sender:
                 self.sent[message_id] = "identify"
             else:
                 relay = index % 5 == 0  # about 8 per second, under the relay's 10
+                poison = index in POISON
                 self.client.track(
                     f"u{index % 50}",
                     "Signed Up",
-                    {"relay": relay, "n": index},
+                    {"relay": relay, "n": index, "poison": poison},
                     context=context,
                     message_id=message_id,
                 )
-                self.sent[message_id] = "relay" if relay else "track"
+                self.sent[message_id] = "poison" if poison else "relay" if relay else "track"
             index += 1
             if index > BURST:
                 time.sleep(0.025)
@@ -127,7 +129,7 @@ def test_ingest_and_workers_survive_kills(
     sent_for = time.monotonic() - began
 
     expected = {
-        "clay": sender.acknowledged("track") | sender.acknowledged("relay"),
+        "clay": sender.acknowledged("track") | sender.acknowledged("relay"),  # not poison
         "relay": sender.acknowledged("relay"),
         "bulk": sender.acknowledged("identify"),
     }
@@ -135,10 +137,29 @@ def test_ingest_and_workers_survive_kills(
     def lost() -> dict[str, set[str]]:
         return {route: ids - fake.delivered_ids(route) for route, ids in expected.items()}
 
+    def dead_letters() -> list[list[str]]:
+        listed = ingest.cli("dead-letters", "--workspace", str(workspace), "list")
+        assert listed.returncode == 0, listed.stderr
+        return [line.split("\t") for line in listed.stdout.splitlines()]
+
     try:
         all_delivered = wait_until(lambda: not any(lost().values()), 90, 0.25)
         drained = wait_until(lambda: workers[1].metrics().get("queue_depth", 1) == 0, 30, 0.25)
         metrics = [w.metrics() for w in workers]
+        letters = dead_letters()
+        # Replayed, a poison event goes through a worker again and comes back a dead letter.
+        replayed = ingest.cli(
+            "dead-letters", "--workspace", str(workspace), "replay", letters[0][0]
+        )
+        relisted = wait_until(
+            lambda: (
+                letters[0][0] not in {x[0] for x in dead_letters()}
+                and len(dead_letters()) == len(letters)
+            ),
+            30,
+            0.25,
+        )
+        shown = ingest.cli("dead-letters", "--workspace", str(workspace), "show", letters[1][0])
         statuses = [p.terminate() for p in processes]
     finally:
         for process in processes:
@@ -148,6 +169,11 @@ def test_ingest_and_workers_survive_kills(
     assert drained
     assert all(s in (0, -15) for s in statuses), [p.logs()[-2000:] for p in processes]
     assert len(sender.sent) > BURST and len(sender.failed) < len(sender.sent)
+    # Dead letters: listed, shown and replayed through the JetStream dead-letter stream.
+    assert {x[3] for x in letters} == {f"e{i}" for i in POISON}
+    assert all(x[1] == "clay" and x[4] == "400" for x in letters), letters
+    assert replayed.stdout.strip() == "1 dead letter(s) back in the queue" and relisted
+    assert '"status": 400' in shown.stdout and SECRETS["CLAY_SECRET_KEY"] not in shown.stdout
 
     # The limits held for both workers together, measured at the fake destination.
     clay, relay, bulk = (fake.routes[name] for name in ("clay", "relay", "bulk"))
@@ -174,6 +200,7 @@ def test_ingest_and_workers_survive_kills(
         nats_node_killed_at_seconds=round(killed_node_at, 1),
         sending_seconds=round(sent_for, 1),
         retries=int(sum(m.get("delivery_retries_total", 0) for m in metrics)),
+        dead_letters=len(letters),
         clay_max_in_flight=f"{clay.max_in_flight} (cap 10)",
         relay_max_per_second=f"{relay_most_per_second} (limit 10)",
         relay_max_in_flight=f"{relay.max_in_flight} (cap 4)",

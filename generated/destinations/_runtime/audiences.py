@@ -35,7 +35,6 @@ from typing import Any, TextIO
 
 from .core import Destination, DestinationError, Request, mask_secrets, settings_match
 from .mapping import change_case
-from .payload import PayloadValidationError
 from .trigger import TriggerError
 from .trigger import parse as parse_trigger
 
@@ -324,9 +323,9 @@ def sync(
         line: dict[str, Any] = {"audience": key, **member.ids(), "value": value}
         try:
             requests = handle(event)
-        except (DestinationError, PayloadValidationError) as exc:
+        except Exception as exc:  # a bad member, mapping or hook: reported, the sync goes on
             failures += 1
-            line["error"] = {
+            line["error"] = {  # masked with the whole line below
                 "type": type(exc).__name__,
                 "message": getattr(exc, "message", str(exc)),
                 "field": getattr(exc, "field", None),

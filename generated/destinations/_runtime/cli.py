@@ -34,8 +34,6 @@ from .core import (
 
 
 def _package() -> Any:
-    import importlib
-
     return importlib.import_module(__name__.rsplit(".", 2)[0])
 
 
@@ -64,7 +62,7 @@ def preview_one(
         if bound is None:
             bound = dest.bind(settings)
         requests: list[Request] = bound.requests(action, event) if action else bound.route(event)
-    except (DestinationError, PayloadValidationError) as exc:
+    except Exception as exc:  # a bad event, mapping or hook: one error line, never a traceback
         result = _error(exc)
         return result if reveal else mask_secrets(result, dest.secrets(settings))
     out: dict[str, Any] = {"requests": [r.to_dict(reveal_secrets=reveal) for r in requests]}

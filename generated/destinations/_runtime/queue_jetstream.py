@@ -47,6 +47,7 @@ from . import logs
 from .delivery import RateLimiter
 from .jetstream import (
     Cluster,
+    Puller,
     QueueSetupError,
     QueueUnavailable,
     StreamSlots,
@@ -183,7 +184,7 @@ class JetStreamQueue:
         self.rate_slots = StreamSlots(self.cluster, settings.stream, "RATE")
         self.busy_slots = StreamSlots(self.cluster, settings.stream, "BUSY")
         self._leased: dict[int, Any] = {}  # job id (stream sequence) -> the message to settle
-        self._deliver_subs: dict[str, Any] = {}
+        self._deliver_pullers: dict[str, Puller] = {}
         self._background: list[asyncio.Task[None]] = []
         self._advisories: Any = None
         self._last_depth: dict[str, int] = {}
@@ -321,19 +322,15 @@ class JetStreamQueue:
 
     async def _lease(self, destination: str, limit: int) -> list[Job]:
         nats = nats_module()
-        subscription = await self._deliver_subscription(destination)
+        puller = await self._deliver_puller(destination)
         try:
-            messages = await subscription.fetch(max(1, limit), timeout=FETCH_WAIT_SECONDS)
-        except (TimeoutError, nats.errors.TimeoutError):
-            return []
+            messages = await puller.pull(max(1, limit), FETCH_WAIT_SECONDS)
         except nats.errors.Error as exc:  # e.g. reconnecting: the worker asks again soon
             log.info("lease failed", extra={"destination": destination, "error": describe(exc)})
             await asyncio.sleep(0.2)
             return []
         jobs = []
         for message in messages:
-            if not message.reply:  # a status message, not a job
-                continue
             job_id = message.metadata.sequence.stream
             try:
                 record = _JobRecord.decode(message.data)
@@ -345,14 +342,12 @@ class JetStreamQueue:
             jobs.append(record.job(job_id))
         return jobs
 
-    async def _deliver_subscription(self, destination: str) -> Any:
-        subscription = self._deliver_subs.get(destination)
-        if subscription is None:
+    async def _deliver_puller(self, destination: str) -> Puller:
+        puller = self._deliver_pullers.get(destination)
+        if puller is None:
             token = subject_token(destination)
-            subscription = await self.cluster.js.pull_subscribe_bind(
-                durable=f"deliver-{token}", stream=self.stream
-            )
-            self._deliver_subs[destination] = subscription
+            puller = Puller(self.cluster, self.stream, f"deliver-{token}")
+            self._deliver_pullers[destination] = puller
             # A process that delivers an instance also moves its due retries back.
             self._start(self._move_due_retries(destination))
             if self._advisories is None:
@@ -361,7 +356,7 @@ class JetStreamQueue:
                     queue="actionspec-max-deliveries",
                     cb=self._on_max_deliveries,
                 )
-        return subscription
+        return puller
 
     def _start(self, coro: Coroutine[Any, Any, None]) -> None:
         self._background.append(asyncio.get_running_loop().create_task(coro))
@@ -459,20 +454,16 @@ class JetStreamQueue:
         """Watch the instance's waiting room; move each job back when its retry is due."""
         nats = nats_module()
         token = subject_token(destination)
-        subscription = await self.cluster.js.pull_subscribe_bind(
-            durable=f"wait-{token}", stream=self.stream
-        )
+        puller = Puller(self.cluster, self.stream, f"wait-{token}")
         while not self.cluster.closing:
             try:
-                messages = await subscription.fetch(WAITING_ROOM_BATCH, timeout=1.0)
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue
+                messages = await puller.pull(WAITING_ROOM_BATCH, 1.0)
             except nats.errors.Error:
                 await asyncio.sleep(0.5)
                 continue
             now = self.clock()
             results = await asyncio.gather(
-                *(self._move_if_due(m, token, now) for m in messages if m.reply),
+                *(self._move_if_due(m, token, now) for m in messages),
                 return_exceptions=True,
             )
             for result in results:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .retry import is_retryable_status
+
 __all__ = [
     "RECORD_TYPE_LIMITS",
     "RESULT_READERS",
@@ -93,16 +95,11 @@ def count_records(body: Any, key: str, types: Sequence[str] = ()) -> tuple[int, 
     return (len(records), *by_type)
 
 
-def _retryable(status: int) -> bool:
-    """Segment retries 408, 423, 429 and 5xx except 501."""
-    return status in (408, 423, 429) or (500 <= status <= 599 and status != 501)
-
-
 def _whole(count: int, status: int, reason: str) -> list[EventResult]:
     """The same result for every event, from the HTTP status."""
     if 200 <= status <= 299:
         return [EventResult("delivered", status)] * count
-    kind: Literal["retry", "dead"] = "retry" if _retryable(status) else "dead"
+    kind: Literal["retry", "dead"] = "retry" if is_retryable_status(status) else "dead"
     return [EventResult(kind, status, reason)] * count
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class Page(BaseModel):
@@ -90,11 +90,11 @@ class Settings(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    connection_key: Annotated[str, Field(title="Connection Key")]
+    connection_key: Annotated[SecretStr, Field(title="Connection Key")]
     """
     Your Clay connection key
     """
-    secret_key: Annotated[str, Field(title="Secret Key")]
+    secret_key: Annotated[SecretStr, Field(title="Secret Key")]
     """
     Your Clay secret key
     """

@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class AliasUserPayload(BaseModel):
@@ -229,7 +229,7 @@ class Settings(BaseModel):
     """
     **Mobile Only:** Add your CleverTap Account Token which you can find in the CleverTap Dashboard under Settings. Used by the mobile SDKs (device mode); this cloud-mode destination does not send it.
     """
-    clevertap_passcode: Annotated[str, Field(alias="clevertapPasscode", title="Passcode")]
+    clevertap_passcode: Annotated[SecretStr, Field(alias="clevertapPasscode", title="Passcode")]
     """
     Your CleverTap account passcode (CleverTap Dashboard, Settings). Sent as the X-CleverTap-Passcode header of every server request.
     """

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class CreateOrUpdateContactPayload(BaseModel):
@@ -110,7 +110,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    api_key: Annotated[str, Field(alias="apiKey", title="API Key")]
+    api_key: Annotated[SecretStr, Field(alias="apiKey", title="API Key")]
     """
     Your Loops API key (Loops, Settings -> API).
     """

@@ -707,7 +707,9 @@ def _compile_selection(keep: bool) -> Callable[[Any, _Scope, _Emitter, bool], _V
             test = f"k in {{{shown}}}" if keep else f"k not in {{{shown}}}"
             if not keys:
                 test = "False" if keep else "True"
-            selected = f"{{k: v for k, v in {x}.items() if {test}}} if isinstance({x}, dict) else {x}"
+            selected = (
+                f"{{k: v for k, v in {x}.items() if {test}}} if isinstance({x}, dict) else {x}"
+            )
             return _Value(out.assign(selected), value.missing)
         call = f"_m.select_entries({value.expr}, {keys!r}, {values!r}, {keep!r})"
         return _Value(out.assign(call), value.missing)

@@ -23,6 +23,7 @@ Schema = dict[str, Any]
 # Keys whose presence makes a schema need more than a type test.
 _CONSTRAINTS = frozenset(
     {"enum", "format", "minLength", "maxLength", "minimum", "maximum", "properties", "items"}
+    | {"required"}
 )
 
 
@@ -56,7 +57,7 @@ def compile_payload_function(
         paths = _Paths(out)
         result = _object(mapping, schema, schema_name, out, constants, paths, root=True)
         out.emit(f"return {result}")
-        if any("missing" in line for line in out.lines):  # a local: read once, not per field
+        if paths.used_missing:  # a local: read once per call, not once per field
             out.lines.insert(0, "    missing = _m.MISSING")
     else:  # a mapping that is not an object of fields: map, then run the pipeline
         value = _compile(mapping, "data", out)
@@ -75,6 +76,7 @@ class _Paths:
 
     out: _Emitter
     read: dict[tuple[str | int, ...], str] = field(default_factory=dict)
+    used_missing: bool = False  # whether the function compares with the `missing` local
 
     def value(self, parts: tuple[str | int, ...]) -> str:
         if not parts:  # "$": the event itself
@@ -125,6 +127,7 @@ def _object(
             if not keep_extra:
                 continue
             if _may_be_missing(sub_mapping):
+                paths.used_missing = True
                 out.emit(f"if {value} is not missing:")
                 out.emit(f"    {var}[{key!r}] = {value}")
             else:
@@ -166,6 +169,7 @@ def _field(
         value = var
     fast = _accepted_unchanged(value, schema, root)
     if _may_be_missing(mapping):
+        paths.used_missing = True
         out.emit(f"if {value} is not missing:")
         out.depth += 1
     if fast is not None:
@@ -243,13 +247,15 @@ def _kind_test(x: str, kind: str, schema: Schema, root: bool) -> str | None:
     if kind == "null":
         return f"{x} is None" if "enum" not in schema or None in schema["enum"] else None
     if kind == "object":
-        if "properties" in schema or schema.get("additionalProperties", True) is False:
+        if {"properties", "required"} & schema.keys() or schema.get(
+            "additionalProperties"
+        ) is False:
             return None
         return f"type({x}) is dict"
     if (
         kind == "array"
         and isinstance(schema.get("items"), dict)
-        and not (_CONSTRAINTS - {"items"}).intersection(schema)
+        and not (_CONSTRAINTS - {"items", "required"}).intersection(schema)
     ):
         item = _accepted_unchanged("i", schema["items"], root=False)
         if item is None:

@@ -105,6 +105,8 @@ def _build(instance: DestinationInstance, job: Job) -> Request | Outcome:
         return Outcome("dead", f"invalid payload: {exc}")
     except DestinationError as exc:
         return Outcome("dead", f"cannot build the request: {getattr(exc, 'message', exc)}")
+    except Exception as exc:  # a mapping or hook failing on this event: only this job is dead
+        return Outcome("dead", f"cannot build the request: {type(exc).__name__}: {exc}")
     if len(built) != 1:  # a job is settled by one answer
         return Outcome("dead", f"the action builds {len(built)} requests; delivery sends one")
     return built[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,10 +79,9 @@ class Request:
     headers: dict[str, str]
     json: Any
     action: str = ""
-    # Builds this request again with every password setting replaced by "***".
-    # What built this request: (prepared template, payload, event, extra), to build it again
-    # with masked settings; (secrets,) for a request a hook built. A tuple, not a closure: it is
-    # made for every request.
+    # How to build this request again with every password setting replaced by "***": the
+    # (prepared template, payload, event, extra) that built it (a tuple, not a closure: one is
+    # made for every request), or a function (requests built by hooks and batches).
     built_from: tuple[Any, ...] | Callable[[], Request] | None = field(
         default=None, repr=False, compare=False
     )
@@ -92,15 +92,6 @@ class Request:
             return self
         if callable(self.built_from):  # a function that builds the masked request
             return self.built_from()
-        if len(self.built_from) == 1:  # built by a hook: mask the secret values where they occur
-            secrets = self.built_from[0]
-            return Request(
-                self.method,
-                mask_secrets(self.url, secrets),
-                mask_secrets(self.headers, secrets),
-                mask_secrets(self.json, secrets),
-                self.action,
-            )
         prepared, payload, event, extra = self.built_from
         masked: Request = prepared.build_masked(self.action, payload, event, extra)
         return masked
@@ -218,11 +209,9 @@ class Requirement:
             return
         why = f" {self.description}" if self.description else ""
         if self.any:
-            if not any(key in payload for key in self.fields):
-                names = " or ".join(f"'{key}'" for key in self.fields)
-                message = f"The root value is missing the required field {names}.{why}"
-                raise PayloadValidationError(message, f"/{self.fields[0]}")
-            return
+            names = " or ".join(f"'{key}'" for key in self.fields)
+            message = f"The root value is missing the required field {names}.{why}"
+            raise PayloadValidationError(message, f"/{self.fields[0]}")
         for key in self.fields:
             if key not in payload:
                 message = f"The root value is missing the required field '{key}'.{why}"
@@ -573,10 +562,34 @@ class BoundDestination:
         if hooks.build_request is None:
             return [self.request(action, payload, event)]
         action.check_requirements(payload, self.settings)
+        built = hooks.run_build_request(payload, settings)
+        # Masked: the hook runs again on masked settings, so a secret it encodes (URL-quoted,
+        # in Basic auth, ...) is masked as well; its own text is masked besides, in case the
+        # hook read it from elsewhere.
+        masked = self.destination.masked_settings(self.settings)
         secrets = self.destination.secrets(self.settings)
+
+        def masked_request(index: int) -> Request:
+            again = hooks.run_build_request(payload, hooks.settings(masked))
+            r = again[index] if index < len(again) else built[index]
+            return Request(
+                r.method,
+                mask_secrets(r.url, secrets),
+                mask_secrets(dict(r.headers), secrets),
+                mask_secrets(r.json, secrets),
+                action.key,
+            )
+
         return [
-            Request(r.method, r.url, dict(r.headers), r.json, action.key, (secrets,))
-            for r in hooks.run_build_request(payload, settings)
+            Request(
+                r.method,
+                r.url,
+                dict(r.headers),
+                r.json,
+                action.key,
+                functools.partial(masked_request, i),
+            )
+            for i, r in enumerate(built)
         ]
 
     def requests(self, action_key: str, event: Mapping[str, Any]) -> list[Request]:

@@ -9,6 +9,9 @@
   creates or updates a durable consumer. Running them at every start is harmless.
 - `publish` waits for JetStream's acknowledgement (the message is stored on the stream's
   replicas) and retries through a fail-over, with `Nats-Msg-Id` so that a retry is no duplicate.
+- `Puller`: pull requests on a durable consumer that return as soon as messages are there (the
+  client library's `fetch` keeps waiting for a full batch, which idles slots when the
+  consumer's pending cap lets jobs out one by one).
 - `StreamSlots`: the compare-and-set store of the shared rate limits, one single-message stream
   per limit. (Not the key-value API: nats-server 2.9 checks a key's expected revision after
   replication, so concurrent updates at one revision can all succeed — measured on 2.9.10 —
@@ -23,6 +26,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import hashlib
+import json
 import re
 import threading
 import time
@@ -35,6 +39,7 @@ from .queue_settings import JetStreamSettings
 
 __all__ = [
     "Cluster",
+    "Puller",
     "QueueSetupError",
     "QueueUnavailable",
     "StreamSlots",
@@ -281,6 +286,77 @@ class Cluster:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.2)
+
+
+class Puller:
+    """Pulls messages of one durable consumer into an inbox of its own.
+
+    `pull(limit, wait)`: first what is available now (a `no_wait` request); if nothing, one
+    message as soon as it comes (within `wait` seconds), then whatever else is available.
+    A message that arrives after a request gave up waits in the inbox for the next pull.
+    """
+
+    def __init__(self, cluster: Cluster, stream: str, consumer: str) -> None:
+        self.cluster = cluster
+        self.subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}"
+        self.inbox = ""
+        self.subscription: Any = None
+
+    async def pull(self, limit: int, wait: float) -> list[Any]:
+        if self.subscription is None:
+            self.inbox = self.cluster.nc.new_inbox()
+            self.subscription = await self.cluster.nc.subscribe(self.inbox)
+        messages = self._early(limit)
+        if len(messages) < limit:
+            messages += await self._request(limit - len(messages), 0.0)
+        if not messages and wait > 0:
+            messages = await self._request(1, wait)
+            if messages and limit > 1:
+                messages += await self._request(limit - 1, 0.0)
+        return messages
+
+    def _early(self, limit: int) -> list[Any]:
+        """Messages already in the inbox (from a request that had given up on them)."""
+        queue = self.subscription._pending_queue  # nats-py keeps undelivered messages here
+        messages: list[Any] = []
+        while len(messages) < limit and not queue.empty():
+            message = queue.get_nowait()
+            self.subscription._pending_size -= len(message.data)
+            if not _status(message):
+                messages.append(message)
+        return messages
+
+    async def _request(self, batch: int, wait: float) -> list[Any]:
+        """One pull request: `no_wait` when `wait` is 0, else it expires after `wait`."""
+        body: dict[str, Any] = {"batch": batch}
+        if wait > 0:
+            body["expires"] = int(wait * 1e9)
+        else:
+            body["no_wait"] = True
+        await self.cluster.nc.publish(self.subject, json.dumps(body).encode(), reply=self.inbox)
+        deadline = time.monotonic() + wait + 2.0  # the server ends the request with a status
+        messages: list[Any] = []
+        while len(messages) < batch:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                message = await self.subscription.next_msg(timeout=remaining)
+            except (TimeoutError, nats_module().errors.TimeoutError):
+                break
+            status = _status(message)
+            if status == "100":  # a heartbeat
+                continue
+            if status:  # 404 no messages, 408 expired, 409 a limit reached: this request ended
+                break
+            messages.append(message)
+        return messages
+
+
+def _status(message: Any) -> str | None:
+    headers = message.headers or {}
+    status = headers.get("Status")
+    return str(status) if status and not message.data else None
 
 
 class StreamSlots:

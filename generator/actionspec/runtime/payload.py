@@ -156,21 +156,26 @@ _FORMAT_NAMES: Final = {
     "regex": "regular expression",
     "date-like": "date-like",
 }
+# JavaScript's \s (Unicode spaces, even in ASCII-only patterns).
+_JS_SPACE = (
+    "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+)
 _EMAIL = re.compile(
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
-    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
-    re.I,
+    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\Z",
+    re.I | re.ASCII,  # JavaScript's \d and case folding (no u flag): ASCII only
 )
 _HOSTNAME = re.compile(
-    r"^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-    r"(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?$",
-    re.I,
+    r"^(?=.{1,253}\.?\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    r"(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?\Z",
+    re.I | re.ASCII,
 )
 # ajv-formats' date-time: the time zone is optional; the calendar date must exist.
 _DATE_TIME = re.compile(
-    r"^(\d{4})-(\d\d)-(\d\d)[t\s](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)?$", re.I
+    r"^(\d{4})-(\d\d)-(\d\d)[t\s](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)?\Z",
+    re.I | re.ASCII,
 )
-_URI = re.compile(r"^[a-z][a-z0-9+.-]*:[^\s]*$", re.I)
+_URI = re.compile(rf"^[a-z][a-z0-9+.-]*:[^{_JS_SPACE}]*\Z", re.I | re.ASCII)
 
 
 def _check_format(value: Any, fmt: str) -> bool:
@@ -222,9 +227,10 @@ def _is_date_time(text: str) -> bool:
 # they end in "Z") and hands everything else to JavaScript's Date parser (V8's), emulated below.
 
 _DAYJS_PARSE = re.compile(
-    r"^(\d{4})[-/]?(\d{1,2})?[-/]?(\d{0,2})[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?$"
+    r"^(\d{4})[-/]?(\d{1,2})?[-/]?(\d{0,2})[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?\Z",
+    re.ASCII,
 )
-_JS_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?")
+_JS_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?", re.ASCII)
 _MAX_TIME = 8.64e15  # milliseconds; beyond it a JavaScript Date is invalid
 
 

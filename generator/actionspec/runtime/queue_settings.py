@@ -63,13 +63,13 @@ class JetStreamSettings:
     connect_timeout_seconds: float = 30.0
 
     def secrets(self) -> frozenset[str]:
-        """User names, passwords and tokens written in the server URLs."""
+        """Passwords and tokens written in the server URLs (a user name is no secret)."""
         values: set[str] = set()
         for url in self.servers:
             parts = urlsplit(url)
-            for value in (parts.username, parts.password):
-                if value:
-                    values.update({value, unquote(value)})
+            secret = parts.password if parts.password is not None else parts.username
+            if secret:
+                values.update({secret, unquote(secret)})
         return frozenset(values)
 
     def shown_servers(self) -> list[str]:
@@ -111,15 +111,14 @@ def parse_queue(check: Checker, raw: Any, dedupe_window: float) -> JetStreamSett
     where: DataPath = ("queue",)
     if raw is None or raw == "sqlite":
         return None
-    if isinstance(raw, str) and raw.startswith(SCHEMES):
-        raw = [raw]
-    if isinstance(raw, list):
-        raw = {"servers": raw}
+    servers_at: DataPath = (*where, "servers")
+    if isinstance(raw, list):  # the short form: just the servers
+        raw, servers_at = {"servers": raw}, where
     if not isinstance(raw, dict):
         check.error(where, "'queue' must be sqlite, a list of nats:// URLs, or a mapping")
         return None
     table = check.table(raw, where, _KEYS, required=("servers",))
-    servers = _servers(check, table.get("servers"), (*where, "servers"))
+    servers = _servers(check, table.get("servers"), servers_at) if "servers" in table else []
     options: dict[str, Any] = {}
     if "stream" in table:
         name = check.typed(table["stream"], (*where, "stream"), str, "text")
@@ -176,7 +175,8 @@ def _servers(check: Checker, raw: Any, where: DataPath) -> list[str]:
             check.error(place, "a NATS server URL starts with nats:// or tls://")
             continue
         userinfo = urlsplit(written).netloc.rpartition("@")[0] if "@" in written else ""
-        if userinfo and _ENV_REFERENCE.sub("", userinfo).strip(":"):
+        secret = userinfo.partition(":")[2] if ":" in userinfo else userinfo  # password or token
+        if secret and _ENV_REFERENCE.sub("", secret):
             check.error(
                 place,
                 'credentials in a NATS URL are secrets: write them as "${ENV_NAME}" '

@@ -3,7 +3,8 @@
 The generator is pinned (pyproject.toml) and called with explicit options; its output is used as
 it comes (our only post-processing is the shared ruff fix and format of every generated file).
 String formats are left out of the model schemas: the payload pipeline checks them with
-Segment's rules, and the models then need no extra validators (e-mail and date parsers).
+Segment's rules, and the models then need no extra validators (e-mail and date parsers). Password
+settings are the exception: `format: password` makes them `SecretStr`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def _without_formats(schema: Any) -> Any:
 def models_source(dest: ir.Destination) -> str:
     root = _without_formats(settings_schema(dest))
     root["title"] = "Settings"
+    for prop in root.get("properties", {}).values():
+        if prop.get("writeOnly"):  # a password setting: SecretStr, so reprs and errors hide it
+            prop["format"] = "password"
     root["$defs"] = {
         action.model_name: {
             **_without_formats(payload_schema(dest, action)),

@@ -439,6 +439,10 @@ def _header_parameters(headers: dict[str, str], auth_headers: set[str]) -> list[
         if _SLOT.search(value):
             parameter["description"] = f"The template `{value}`."
             parameter["schema"] = {"type": "string"}
+            if any(not m.group(1).startswith("settings.") for m in _SLOT.finditer(value)):
+                # a header that depends on the event is not sent when it renders empty
+                parameter["required"] = False
+                parameter["description"] += " Not sent when it renders empty."
         else:
             parameter["schema"] = {"type": "string", "const": value}
         parameters.append(parameter)

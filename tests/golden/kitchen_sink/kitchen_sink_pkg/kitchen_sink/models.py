@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class ABPayload(BaseModel):
@@ -195,7 +195,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    api_key: Annotated[str, Field(title="API Key")]
+    api_key: Annotated[SecretStr, Field(title="API Key")]
     """
     Your key. Quotes " ' and \"\"\" and \\ and </script>.
     """
