@@ -158,9 +158,27 @@ _TEMPLATE_SLOT = re.compile(r"{{\s*([^{}]*?)\s*}}")
 
 
 def render_template(template: str, data: Any) -> str:
-    return _TEMPLATE_SLOT.sub(
-        lambda m: template_text(get_path(data, parse_path(m.group(1)))), template
-    )
+    return template_renderer(template)(data)
+
+
+@functools.lru_cache(maxsize=1024)
+def template_renderer(template: str) -> Callable[[Any], str]:
+    """`render_template` with the template split into text and paths once, not per call."""
+    pieces: list[str | tuple[str | int, ...]] = []
+    position = 0
+    for match in _TEMPLATE_SLOT.finditer(template):
+        pieces.append(template[position : match.start()])
+        pieces.append(parse_path(match.group(1)))
+        position = match.end()
+    pieces.append(template[position:])
+
+    def render(data: Any) -> str:
+        return "".join(
+            piece if isinstance(piece, str) else template_text(get_path(data, piece))
+            for piece in pieces
+        )
+
+    return render
 
 
 # @template: Segment replaces `{{{path}}}` slots first, then `{{path}}` slots in the result.

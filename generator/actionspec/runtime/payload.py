@@ -183,21 +183,7 @@ def _check_format(value: Any, fmt: str) -> bool:
         return not isinstance(value, str) or is_date_like(value)
     if not isinstance(value, str):
         return True
-    checks: dict[str, Callable[[str], bool]] = {
-        "date-time": _is_date_time,
-        "date": lambda v: bool(re.fullmatch(r"\d{4}-\d\d-\d\d", v)) and _real_date(v[:10]),
-        "time": lambda v: bool(
-            re.fullmatch(r"\d\d:\d\d:\d\d(?:\.\d+)?(?:z|[+-]\d\d:?\d\d)?", v, re.I)
-        ),
-        "email": lambda v: bool(_EMAIL.match(v)),
-        "uri": lambda v: bool(_URI.match(v)),
-        "uuid": _is_uuid,
-        "ipv4": _is_ipv4,
-        "ipv6": _is_ipv6,
-        "hostname": lambda v: bool(_HOSTNAME.match(v)),
-        "regex": _is_regex,
-    }
-    check = checks.get(fmt)
+    check = _FORMAT_CHECKS.get(fmt)  # defined below, once the checks exist
     return check(value) if check else True
 
 
@@ -564,6 +550,22 @@ def _is_regex(text: str) -> bool:
     except re.error:
         return False
     return True
+
+
+_DATE = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
+_TIME = re.compile(r"\d\d:\d\d:\d\d(?:\.\d+)?(?:z|[+-]\d\d:?\d\d)?", re.I | re.ASCII)
+_FORMAT_CHECKS: Final[dict[str, Callable[[str], bool]]] = {
+    "date-time": _is_date_time,
+    "date": lambda v: bool(_DATE.fullmatch(v)) and _real_date(v[:10]),
+    "time": lambda v: bool(_TIME.fullmatch(v)),
+    "email": lambda v: bool(_EMAIL.match(v)),
+    "uri": lambda v: bool(_URI.match(v)),
+    "uuid": _is_uuid,
+    "ipv4": _is_ipv4,
+    "ipv6": _is_ipv6,
+    "hostname": lambda v: bool(_HOSTNAME.match(v)),
+    "regex": _is_regex,
+}
 
 
 def _name(schema: Schema, pointer: str) -> str:
