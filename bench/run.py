@@ -286,6 +286,9 @@ def main() -> int:
     parser.add_argument(
         "--delivery-events", type=int, default=5_000, help="0 skips the delivery figures"
     )
+    parser.add_argument(
+        "--no-cluster", dest="cluster", action="store_false", help="skip the JetStream figures"
+    )
     args = parser.parse_args()
     cases = corpus(args.events)
     size = statistics.mean(len(raw) for _, _, raw in cases)
@@ -310,7 +313,12 @@ def main() -> int:
         import delivery
 
         print("delivery:")
-        return delivery.main(events=args.delivery_events)
+        if delivery.main(events=args.delivery_events):
+            return 1
+    if args.cluster:  # delivery on JetStream with 1, 2 and 4 workers (needs nats-server)
+        print("cluster:", flush=True)
+        cluster = subprocess.run([sys.executable, str(Path(__file__).with_name("cluster.py"))])
+        return cluster.returncode
     return 0
 
 

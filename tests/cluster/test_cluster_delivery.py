@@ -111,7 +111,8 @@ def test_ingest_and_workers_survive_kills(
     sender.thread.start()
     try:
         time.sleep(3)
-        workers[0].kill()  # SIGKILL, with jobs leased and requests in flight
+        wait_until(lambda: sum(r.in_flight for r in fake.routes.values()) >= 2, 2, 0.005)
+        workers[0].kill()  # SIGKILL, with jobs leased and (most likely) requests in flight
         killed_worker_at = time.monotonic() - began
         time.sleep(1.5)
         workers[0].start()
@@ -195,6 +196,10 @@ def test_ingest_and_workers_survive_kills(
         jobs_delivered=delivered,
         lost=sum(len(ids) for ids in missing.values()),
         duplicates_at_destinations=fake.duplicates(),
+        duplicates_by_route={
+            name: sum(c - 1 for c in fake.routes[name].accepted.values() if c > 1)
+            for name in expected
+        },
         idempotent_replays_at_relay=sum(c - 1 for c in relay.idempotency_keys.values()),
         worker_killed_at_seconds=round(killed_worker_at, 1),
         nats_node_killed_at_seconds=round(killed_node_at, 1),

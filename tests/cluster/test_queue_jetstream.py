@@ -4,6 +4,7 @@ setup and clear errors."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -126,9 +127,33 @@ def test_pending_cap_is_shared_by_all_workers(open_queue: Callable[..., JetStrea
     held = worker_a.lease("d1", 5, 30)
     assert len(held) == 2  # the cap, though 5 were asked for
     assert worker_b.lease("d1", 5, 30) == []  # another process gets nothing over the cap
+    # Worker b waits for a slot; the moment a's job is settled, b gets one (not after its
+    # whole wait: a lease returns as soon as jobs come).
+    waited: list[float] = []
+
+    def lease_b() -> None:
+        started = time.monotonic()
+        if worker_b.lease("d1", 5, 30):
+            waited.append(time.monotonic() - started)
+
+    leasing = threading.Thread(target=lease_b)
+    leasing.start()
+    time.sleep(0.1)
     worker_a.acknowledge([held[0].id])
-    assert len(lease_until(worker_b, "d1", 1)) == 1
+    leasing.join(5)
+    assert len(waited) == 1 and waited[0] < 0.45  # FETCH_WAIT_SECONDS is 0.5
     assert worker_b.lease("d1", 5, 30) == []
+
+
+def test_a_lease_lasts_while_its_holder_lives(open_queue: Callable[..., JetStreamQueue]) -> None:
+    holder = open_queue({"d1": 5}, lease_seconds=1.0)
+    other = open_queue({"d1": 5}, lease_seconds=1.0)
+    holder.enqueue("web", [incoming("slow", "d1")])
+    (job,) = lease_until(holder, "d1", 1)
+    time.sleep(2.5)  # e.g. waiting for a rate limit: longer than the lease
+    assert other.lease("d1", 5, 30) == []  # not handed to another worker meanwhile
+    holder.acknowledge([job.id])
+    assert other.lease("d1", 5, 30) == []
 
 
 def test_a_retry_waits_without_holding_a_slot(open_queue: Callable[..., JetStreamQueue]) -> None:
@@ -156,11 +181,12 @@ def test_max_deliveries_ends_in_the_dead_letters(
     queue.retry_later([Retry(job.id, 0.1, "HTTP 500")])
     (job,) = lease_until(queue, "d1", 1)
     queue.retry_later([Retry(job.id, 0.1, "HTTP 502")])
-    # Deliveries without an answer (the worker holding it died each time).
+    # Deliveries without an answer: the worker holding the job dies, twice.
     queue.enqueue("web", [incoming("lost", "d1")])
     for _ in range(2):
-        assert [j.message_id for j in lease_until(queue, "d1", 1)] == ["lost"]
-        time.sleep(1.1)  # the lease ends unsettled
+        doomed = open_queue({"d1": 5}, lease_seconds=1.0, max_deliveries=2)
+        assert [j.message_id for j in lease_until(doomed, "d1", 1)] == ["lost"]
+        doomed.close()  # its leases are no longer kept: they end after 1 s
     deadline = time.monotonic() + 10
     while len(queue.dead_letters("d1")) < 2 and time.monotonic() < deadline:
         # JetStream notices the exhausted job when a worker asks for more.

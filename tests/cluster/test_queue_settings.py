@@ -139,8 +139,16 @@ def test_roles_need_the_jetstream_queue(tmp_path: Path) -> None:
     path = tmp_path / "workspace.yaml"
     path.write_text(BASE, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "destinations", "serve", "--workspace", str(path)]
-        + ["--role", "worker"],
+        [
+            sys.executable,
+            "-m",
+            "destinations",
+            "serve",
+            "--workspace",
+            str(path),
+            "--role",
+            "worker",
+        ],
         env={**ENV, "PATH": ""},
         capture_output=True,
         text=True,

@@ -27,7 +27,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import hashlib
+import importlib
 import json
+import logging
 import re
 import threading
 import time
@@ -76,16 +78,15 @@ def subject_token(name: str) -> str:
 
 
 def nats_module() -> Any:
+    """nats-py, imported by name: an optional dependency, not needed to type-check."""
     try:
-        import nats
-        import nats.errors
-        import nats.js.api
-        import nats.js.errors
+        for name in ("nats.errors", "nats.js.api", "nats.js.errors"):
+            importlib.import_module(name)
+        return importlib.import_module("nats")
     except ImportError:  # pragma: no cover - depends on the installation
         raise RuntimeError(
             "the JetStream queue needs nats-py: pip install 'destinations[nats]'"
         ) from None
-    return nats
 
 
 def describe(exc: BaseException) -> str:
@@ -111,6 +112,11 @@ class Cluster:
         self.closing = False
         self._last_problem = ""
         self._problem_logged = False
+        # The client library's own log lines go through the service's masked JSON handler.
+        handlers = logging.getLogger(logs.LOGGER_NAME).handlers
+        if handlers:
+            logging.getLogger("nats").handlers[:] = handlers
+            logging.getLogger("nats").propagate = False
 
     # ------------------------------------------------------------------ the loop
 
@@ -307,7 +313,7 @@ class Puller:
         if self.subscription is None:
             self.inbox = self.cluster.nc.new_inbox()
             self.subscription = await self.cluster.nc.subscribe(self.inbox)
-        messages = self._early(limit)
+        messages = await self._early(limit)
         if len(messages) < limit:
             messages += await self._request(limit - len(messages), 0.0)
         if not messages and wait > 0:
@@ -316,13 +322,11 @@ class Puller:
                 messages += await self._request(limit - 1, 0.0)
         return messages
 
-    def _early(self, limit: int) -> list[Any]:
+    async def _early(self, limit: int) -> list[Any]:
         """Messages already in the inbox (from a request that had given up on them)."""
-        queue = self.subscription._pending_queue  # nats-py keeps undelivered messages here
         messages: list[Any] = []
-        while len(messages) < limit and not queue.empty():
-            message = queue.get_nowait()
-            self.subscription._pending_size -= len(message.data)
+        while len(messages) < limit and self.subscription.pending_msgs > 0:
+            message = await self.subscription.next_msg(timeout=1.0)  # queued: no wait
             if not _status(message):
                 messages.append(message)
         return messages

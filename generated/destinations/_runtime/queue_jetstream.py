@@ -7,8 +7,9 @@ or updated) at start by every process, so setup is idempotent:
 - stream `<S>` (work queue by default, replicated) holds the jobs:
   `<S>.deliver.<instance>` jobs to send now, `<S>.wait.<instance>` jobs waiting for a retry;
 - per destination instance, durable pull consumer `deliver-<instance>` shared by every worker.
-  Its cap on unacknowledged messages is the instance's concurrency: JetStream hands out no
-  more jobs than that to all workers together. `wait-<instance>` reads the waiting room;
+  Its cap on unacknowledged messages is the instance's concurrency (times the records of one
+  request, for a batching destination): JetStream hands out no more jobs than that to all
+  workers together. `wait-<instance>` reads the waiting room;
 - stream `<S>_DEAD` (kept until replayed) holds the dead letters, `<S>.dead.<instance>`;
 - streams `<S>_RATE_<instance>` (and `<S>_BUSY_<instance>` for a batching destination) hold
   the shared request window of a rate limit (and the requests in flight), see
@@ -25,8 +26,11 @@ moves the job to `wait.<instance>` (a new message, de-duplicated by its try numb
 workers that lease an instance also watch its waiting room, negatively acknowledge each job
 there with the delay still to go, and move it back to `deliver.<instance>` when it is due.
 
-A job past `max_deliveries` tries, or delivered that many times without ever being settled (its
-workers crashed: JetStream's max-deliveries advisory), goes to the dead letters too.
+A lease is the consumer's ack wait (`delivery.lease_seconds`), renewed while the process that
+holds the job lives (up to `MAX_HOLD_LEASES` times): a job waiting for a rate limit is not handed
+to a second worker, and a killed worker's jobs go to the others when its leases end. A job past
+`max_deliveries` tries, or delivered that many times without ever being settled (its workers
+died: JetStream's max-deliveries advisory), goes to the dead letters too.
 
 The NATS client is asynchronous; the queue interface is not (workers call it from threads): the
 connection lives on its own event loop (`jetstream.Cluster`) and every method runs a coroutine
@@ -274,6 +278,9 @@ class JetStreamQueue:
             )
 
     def close(self) -> None:
+        """Stop the background work and the connection (a second call does nothing)."""
+        if self.cluster.loop.is_closed():
+            return
         try:
             self.cluster.run(self._close())
         except Exception:  # closing anyway
@@ -437,6 +444,14 @@ class JetStreamQueue:
         tries = record.attempts + 1
         if tries >= self.settings.max_deliveries:
             reason = f"gave up after {tries} tries (max_deliveries); last: {retry.error}"
+            log.warning(
+                "delivery failed for good: dead letter",
+                extra={
+                    "destination": record.destination,
+                    "message_id": record.message_id,
+                    "reason": reason,
+                },
+            )
             await self._publish_dead(record, reason, None, "")
         else:
             waiting = replace(
@@ -525,6 +540,14 @@ class JetStreamQueue:
             reason = (
                 f"delivered {body.get('deliveries')} times without a result "
                 "(each worker holding it stopped before settling it)"
+            )
+            log.warning(
+                "job never settled: dead letter",
+                extra={
+                    "destination": record.destination,
+                    "message_id": record.message_id,
+                    "reason": reason,
+                },
             )
             await self._publish_dead(record, reason, None, "")
             await self.cluster.js.delete_msg(self.stream, sequence)

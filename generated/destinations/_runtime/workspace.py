@@ -14,6 +14,7 @@
         mappings:                        # optional: without it, the destination's presets
           - {name: Track Calls, trigger: 'type = "track"', action: track}
     delivery: {max_retry_seconds: 14400}
+    queue: sqlite                        # or NATS JetStream servers: see queue_settings.py
 
 Other keys of an instance: `enabled`, `sources` (the source names it takes events from),
 `base_url` (send to another origin), `timeout_seconds`, and, only lower than the spec's

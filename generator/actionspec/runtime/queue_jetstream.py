@@ -6,8 +6,9 @@ or updated) at start by every process, so setup is idempotent:
 - stream `<S>` (work queue by default, replicated) holds the jobs:
   `<S>.deliver.<instance>` jobs to send now, `<S>.wait.<instance>` jobs waiting for a retry;
 - per destination instance, durable pull consumer `deliver-<instance>` shared by every worker.
-  Its cap on unacknowledged messages is the instance's concurrency: JetStream hands out no
-  more jobs than that to all workers together. `wait-<instance>` reads the waiting room;
+  Its cap on unacknowledged messages is the instance's concurrency (times the records of one
+  request, for a batching destination): JetStream hands out no more jobs than that to all
+  workers together. `wait-<instance>` reads the waiting room;
 - stream `<S>_DEAD` (kept until replayed) holds the dead letters, `<S>.dead.<instance>`;
 - streams `<S>_RATE_<instance>` (and `<S>_BUSY_<instance>` for a batching destination) hold
   the shared request window of a rate limit (and the requests in flight), see
@@ -24,8 +25,11 @@ moves the job to `wait.<instance>` (a new message, de-duplicated by its try numb
 workers that lease an instance also watch its waiting room, negatively acknowledge each job
 there with the delay still to go, and move it back to `deliver.<instance>` when it is due.
 
-A job past `max_deliveries` tries, or delivered that many times without ever being settled (its
-workers crashed: JetStream's max-deliveries advisory), goes to the dead letters too.
+A lease is the consumer's ack wait (`delivery.lease_seconds`), renewed while the process that
+holds the job lives (up to `MAX_HOLD_LEASES` times): a job waiting for a rate limit is not handed
+to a second worker, and a killed worker's jobs go to the others when its leases end. A job past
+`max_deliveries` tries, or delivered that many times without ever being settled (its workers
+died: JetStream's max-deliveries advisory), goes to the dead letters too.
 
 The NATS client is asynchronous; the queue interface is not (workers call it from threads): the
 connection lives on its own event loop (`jetstream.Cluster`) and every method runs a coroutine
@@ -35,6 +39,7 @@ there.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
 import time
@@ -66,6 +71,8 @@ log = logs.logger("jetstream")
 FETCH_WAIT_SECONDS = 0.5  # how long one lease waits for jobs to arrive
 WAITING_ROOM_CAP = 100_000  # jobs parked for a retry that one consumer may hold at once
 WAITING_ROOM_BATCH = 256
+DEPTH_WAIT_SECONDS = 0.25  # the most /metrics waits for the cluster
+MAX_HOLD_LEASES = 5  # a job held longer than this many lease periods goes to another worker
 
 
 # --------------------------------------------------------------------------- message bodies
@@ -183,10 +190,12 @@ class JetStreamQueue:
         self.rate_slots = StreamSlots(self.cluster, settings.stream, "RATE")
         self.busy_slots = StreamSlots(self.cluster, settings.stream, "BUSY")
         self._leased: dict[int, Any] = {}  # job id (stream sequence) -> the message to settle
+        self._leased_at: dict[int, float] = {}
         self._deliver_pullers: dict[str, Puller] = {}
         self._background: list[asyncio.Task[None]] = []
         self._advisories: Any = None
         self._last_depth: dict[str, int] = {}
+        self._depth_query: concurrent.futures.Future[dict[str, int]] | None = None
 
     @classmethod
     def for_workspace(cls, workspace: Workspace) -> JetStreamQueue:
@@ -268,6 +277,9 @@ class JetStreamQueue:
             )
 
     def close(self) -> None:
+        """Stop the background work and the connection (a second call does nothing)."""
+        if self.cluster.loop.is_closed():
+            return
         try:
             self.cluster.run(self._close())
         except Exception:  # closing anyway
@@ -338,6 +350,7 @@ class JetStreamQueue:
                 await message.term()
                 continue
             self._leased[job_id] = message
+            self._leased_at[job_id] = time.monotonic()
             jobs.append(record.job(job_id))
         return jobs
 
@@ -349,6 +362,8 @@ class JetStreamQueue:
             self._deliver_pullers[destination] = puller
             # A process that delivers an instance also moves its due retries back.
             self._start(self._move_due_retries(destination))
+            if len(self._deliver_pullers) == 1:  # the first instance this process leases
+                self._start(self._keep_leases())
             if self._advisories is None:
                 self._advisories = await self.cluster.nc.subscribe(
                     f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.stream}.*",
@@ -356,6 +371,28 @@ class JetStreamQueue:
                     cb=self._on_max_deliveries,
                 )
         return puller
+
+    def _held(self, job_id: int) -> Any:
+        """The leased message of `job_id` (None if settled already), no longer kept alive."""
+        self._leased_at.pop(job_id, None)
+        return self._leased.pop(job_id, None)
+
+    async def _keep_leases(self) -> None:
+        """Keep the leases of the jobs this process holds from ending while it lives.
+
+        A job may wait here for its turn (a rate limit, a store failing over) longer than
+        the lease; without this, JetStream would give it to another worker meanwhile and both
+        would send it. Each lease is kept for at most `MAX_HOLD_LEASES` lease periods, so
+        that a stuck process cannot keep its jobs forever; a dead one keeps nothing.
+        """
+        interval = max(0.2, self.lease_seconds / 3)
+        while not self.cluster.closing:
+            await asyncio.sleep(interval)
+            oldest = time.monotonic() - MAX_HOLD_LEASES * self.lease_seconds
+            held = [m for i, m in list(self._leased.items()) if self._leased_at.get(i, 0) > oldest]
+            results = await asyncio.gather(*(m.in_progress() for m in held), return_exceptions=True)
+            if any(isinstance(r, BaseException) for r in results):
+                await asyncio.sleep(interval)  # e.g. reconnecting: try again next round
 
     def _start(self, coro: Coroutine[Any, Any, None]) -> None:
         self._background.append(asyncio.get_running_loop().create_task(coro))
@@ -394,18 +431,26 @@ class JetStreamQueue:
             )
 
     async def _ack(self, job_id: int) -> None:
-        message = self._leased.pop(job_id, None)
+        message = self._held(job_id)
         if message is not None:
             await self.cluster.settle(message)
 
     async def _retry(self, retry: Retry) -> None:
-        message = self._leased.pop(retry.job_id, None)
+        message = self._held(retry.job_id)
         if message is None:
             return
         record = _JobRecord.decode(message.data)
         tries = record.attempts + 1
         if tries >= self.settings.max_deliveries:
             reason = f"gave up after {tries} tries (max_deliveries); last: {retry.error}"
+            log.warning(
+                "delivery failed for good: dead letter",
+                extra={
+                    "destination": record.destination,
+                    "message_id": record.message_id,
+                    "reason": reason,
+                },
+            )
             await self._publish_dead(record, reason, None, "")
         else:
             waiting = replace(
@@ -419,7 +464,7 @@ class JetStreamQueue:
         await self.cluster.settle(message)
 
     async def _bury(self, letter: DeadLetter) -> None:
-        message = self._leased.pop(letter.job.id, None)
+        message = self._held(letter.job.id)
         if message is None:  # settled already (e.g. twice in one shutdown): keep one copy
             return
         record = _JobRecord.decode(message.data)
@@ -438,7 +483,7 @@ class JetStreamQueue:
         self.cluster.run(self._release(job_ids))
 
     async def _release(self, job_ids: Sequence[int]) -> None:
-        messages = [m for i in job_ids if (m := self._leased.pop(i, None)) is not None]
+        messages = [m for i in job_ids if (m := self._held(i)) is not None]
         await asyncio.gather(
             *(self.cluster.settle(m, nak=True) for m in messages), return_exceptions=True
         )
@@ -495,6 +540,14 @@ class JetStreamQueue:
                 f"delivered {body.get('deliveries')} times without a result "
                 "(each worker holding it stopped before settling it)"
             )
+            log.warning(
+                "job never settled: dead letter",
+                extra={
+                    "destination": record.destination,
+                    "message_id": record.message_id,
+                    "reason": reason,
+                },
+            )
             await self._publish_dead(record, reason, None, "")
             await self.cluster.js.delete_msg(self.stream, sequence)
         except nats.js.errors.NotFoundError:
@@ -511,9 +564,18 @@ class JetStreamQueue:
         return 0
 
     def depth(self) -> dict[str, int]:
-        """Jobs waiting, in flight or waiting for a retry, by instance (the last known on error)."""
+        """Jobs waiting, in flight or waiting for a retry, by instance.
+
+        Called by /metrics on the service's event loop, so it waits at most a moment: when the
+        cluster is slow (a node fails over) the last known figures are returned, rather than
+        stalling the workers on that loop until their leases end.
+        """
+        if self._depth_query is None or self._depth_query.done():
+            self._depth_query = self.cluster.submit(self._depth())
         try:
-            self._last_depth = self.cluster.submit(self._depth()).result(timeout=3)
+            self._last_depth = self._depth_query.result(timeout=DEPTH_WAIT_SECONDS)
+        except concurrent.futures.TimeoutError:
+            pass  # still asking: the next scrape gets the answer
         except Exception as exc:
             log.info("queue depth unavailable", extra={"error": describe(exc)})
         return dict(self._last_depth)
