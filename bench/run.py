@@ -308,13 +308,14 @@ def main() -> int:
     if args.preview_events:
         print("memory:")
         preview_memory(args.preview_events)
-    if args.delivery_events:  # the service: durable ingestion and delivery to a local fake
-        sys.path.insert(0, str(Path(__file__).parent))
-        import delivery
-
-        print("delivery:")
-        if delivery.main(events=args.delivery_events):
-            return 1
+    # The service figures run as their own processes (they start servers and import the test
+    # package `delivery`, which this folder's delivery.py would shadow).
+    if args.delivery_events:  # durable ingestion and delivery to a local fake destination
+        print("delivery:", flush=True)
+        script = str(Path(__file__).with_name("delivery.py"))
+        done = subprocess.run([sys.executable, script, "--events", str(args.delivery_events)])
+        if done.returncode:
+            return done.returncode
     if args.cluster:  # delivery on JetStream with 1, 2 and 4 workers (needs nats-server)
         print("cluster:", flush=True)
         cluster = subprocess.run([sys.executable, str(Path(__file__).with_name("cluster.py"))])
