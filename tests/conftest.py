@@ -77,6 +77,16 @@ def import_generated() -> Iterator[Callable[[Path, str], ModuleType]]:
         yield lambda out_dir, package: stack.enter_context(imported(out_dir, package))
 
 
+@pytest.fixture(scope="module")
+def package() -> Iterator[ModuleType]:
+    """The committed generated package, `destinations` (imported from generated/)."""
+    sys.path.insert(0, str(REPO / "generated"))
+    try:
+        yield importlib.import_module("destinations")
+    finally:
+        sys.path.remove(str(REPO / "generated"))
+
+
 @pytest.fixture(scope="session")
 def kitchen_sink_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The kitchen sink package generated once per session (as in the golden tree).

@@ -10,7 +10,6 @@ import importlib
 import json
 import re
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,15 +28,6 @@ CLEVERTAP = {
 }
 AUDIENCE = "Order Completed Last 30days"
 KEY = "order_completed_last_30days"
-
-
-@pytest.fixture(scope="module")
-def package() -> Iterator[Any]:
-    sys.path.insert(0, str(ROOT / "generated"))
-    try:
-        yield importlib.import_module("destinations")
-    finally:
-        sys.path.remove(str(ROOT / "generated"))
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +22,6 @@ SETTINGS = {
     "clevertapPasscode": "ct_s3cret",
     "clevertapEndpoint": "https://in1.api.clevertap.com",
 }
-
-
-@pytest.fixture(scope="module")
-def package() -> Iterator[Any]:
-    sys.path.insert(0, str(ROOT / "generated"))
-    try:
-        yield importlib.import_module("destinations")
-    finally:
-        sys.path.remove(str(ROOT / "generated"))
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,6 @@ auth-test requests, the declared rate limit.
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +17,6 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "loops_s3cret"
 SETTINGS = {"apiKey": KEY}
-
-
-@pytest.fixture(scope="module")
-def package() -> Iterator[Any]:
-    sys.path.insert(0, str(ROOT / "generated"))
-    try:
-        yield importlib.import_module("destinations")
-    finally:
-        sys.path.remove(str(ROOT / "generated"))
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from .core import Destination, DestinationError, Request, mask_secrets, settings_match
+from .core import (
+    Destination,
+    DestinationError,
+    Request,
+    load_settings_file,
+    mask_secrets,
+    settings_match,
+)
 from .mapping import change_case
 from .trigger import TriggerError
 from .trigger import parse as parse_trigger
@@ -357,22 +364,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reveal-secrets", action="store_true", help="show password settings")
 
 
-def _settings(path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AudienceSyncError(
-            f"cannot read settings file {path}: {exc.strerror}", "settings"
-        ) from None
-    except ValueError as exc:
-        raise AudienceSyncError(
-            f"settings file {path} is not valid JSON: {exc}", "settings"
-        ) from None
-    if not isinstance(data, dict):
-        raise AudienceSyncError(f"settings file {path} must hold a JSON object", "settings")
-    return data
-
-
 def run(package: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The `audience-sync` command: 0 when it ran (failed calls are in their lines), 2 when not.
 
@@ -384,7 +375,7 @@ def run(package: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int
             dest,
             args.audience,
             read_members(args.members),
-            _settings(args.settings),
+            load_settings_file(args.settings),
             load_state(args.state),
             reveal_secrets=args.reveal_secrets,
         )

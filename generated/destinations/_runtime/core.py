@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import difflib
 import functools
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,22 @@ class UnknownDestinationError(DestinationError, LookupError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def load_settings_file(path: str) -> dict[str, Any]:
+    """Settings from a JSON file, or SettingsError saying what is wrong with the file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise SettingsError(
+            f"cannot read settings file {path}: {exc.strerror}", "settings"
+        ) from None
+    except ValueError as exc:
+        raise SettingsError(f"settings file {path} is not valid JSON: {exc}", "settings") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"settings file {path} must hold a JSON object", "settings")
+    return data
 
 
 def mask_secrets(value: Any, secrets: frozenset[str]) -> Any:
@@ -273,7 +290,7 @@ class Action:
         `mapping` replaces the default mapping; `compiled` is the same mapping fused with the
         payload pipeline (generated code), tried first.
         """
-        if not isinstance(event, Mapping):
+        if type(event) is not dict and not isinstance(event, Mapping):  # dict: the fast check
             raise PayloadValidationError("The event must be a JSON object.", "")
         if mapping is None:
             mapping, compiled = self.default_mapping, self.compiled_payload
@@ -391,6 +408,13 @@ class Destination:
         return _PreparedRequest(self, template, settings, masked).build(
             action, payload, event, extra
         )
+
+    def no_action_note(self, event: Mapping[str, Any]) -> str:
+        """Why routing `event` sent nothing (said by `preview` and the preview service)."""
+        kind = event.get("type", "untyped")
+        if kind in self.accepts or not self.accepts:
+            return f"no preset of {self.name} matches this {kind} event, so no action runs"
+        return f"{self.name} does not accept {kind} events; no action runs"
 
     def bind(self, settings: Mapping[str, Any]) -> BoundDestination:
         """This destination with `settings` checked once, for building many requests fast."""
@@ -550,12 +574,7 @@ class BoundDestination:
     ) -> list[Request]:
         """The requests `action` sends for `event`: mapping, payload, hooks, request."""
         if action.hooks is None:
-            payload = None
-            if mapping is None and action.compiled_payload is not None and type(event) is dict:
-                payload = action.compiled_payload(event)  # the hot path, without a call layer
-            if payload is None:
-                payload = action.payload(event, mapping, compiled)
-            return [self.request(action, payload, event)]
+            return [self.request(action, action.payload(event, mapping, compiled), event)]
         hooks = action.hooks
         settings = hooks.settings(self.settings)
         event = hooks.run_before_mapping(event, settings)

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Final
 from uuid import UUID
 
-from .jsvalues import number_text
+from .jsvalues import number_text, type_name
 
 Schema = dict[str, Any]
 
@@ -77,22 +77,8 @@ def remove_empty_values(value: Any, schema: Schema, root: bool = False) -> Any:
 # --- 2. coerce, strip and validate ------------------------------------------------------------
 
 
-def _js_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _is_type(value: Any, kind: str) -> bool:
-    actual = _js_type(value)
+    actual = type_name(value)
     if kind == "integer":
         return actual == "number" and (
             isinstance(value, int) or (math.isfinite(value) and value.is_integer())
@@ -107,7 +93,7 @@ def js_string(value: float | int) -> str:
 
 def _coerce(value: Any, kind: str) -> Any:
     """AJV's coercion of `value` to `kind`; `_FAIL` when it cannot."""
-    actual = _js_type(value)
+    actual = type_name(value)
     if kind == "string":
         if actual == "number":
             return js_string(value)
@@ -592,7 +578,7 @@ def _or_list(words: list[str]) -> str:
 
 
 def _actual_words(value: Any) -> str:
-    kind = _js_type(value)
+    kind = type_name(value)
     return {"object": "an object", "array": "an array", "null": "null"}.get(kind, f"a {kind}")
 
 

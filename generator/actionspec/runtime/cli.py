@@ -28,6 +28,7 @@ from .core import (
     PayloadValidationError,
     Request,
     SettingsError,
+    load_settings_file,
     mask_secrets,
 )
 
@@ -66,12 +67,7 @@ def preview_one(
         return result if reveal else mask_secrets(result, dest.secrets(settings))
     out: dict[str, Any] = {"requests": [r.to_dict(reveal_secrets=reveal) for r in requests]}
     if not requests:
-        kind = event.get("type", "untyped")
-        out["note"] = (
-            f"no preset of {dest.name} matches this {kind} event, so no action runs"
-            if kind in dest.accepts or not dest.accepts
-            else f"{dest.name} does not accept {kind} events; no action runs"
-        )
+        out["note"] = dest.no_action_note(event)
     # An event may carry a secret value too (e.g. copied into a property): never print it.
     return out if reveal else mask_secrets(out, dest.secrets(settings))
 
@@ -104,21 +100,6 @@ def preview(
         failures += "error" in result
         output.write(json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n")
     return failures
-
-
-def _load_settings(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise SettingsError(
-            f"cannot read settings file {path}: {exc.strerror}", "settings"
-        ) from None
-    except ValueError as exc:
-        raise SettingsError(f"settings file {path} is not valid JSON: {exc}", "settings") from None
-    if not isinstance(data, dict):
-        raise SettingsError(f"settings file {path} must hold a JSON object", "settings")
-    return data
 
 
 def add_serve_parser(commands: Any) -> None:
@@ -259,7 +240,7 @@ def main(
         dest = package.get(args.slug)
         if args.action:
             dest.action(args.action)
-        raw_settings = _load_settings(args.settings)
+        raw_settings = load_settings_file(args.settings)
         try:
             settings = dest.validate_settings(raw_settings)
         except SettingsError as exc:

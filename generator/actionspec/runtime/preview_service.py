@@ -269,12 +269,7 @@ class PreviewService:
             return 422, _error(exc, secrets), []
         result: dict[str, Any] = {"requests": [_shown_request(r, secrets) for r in requests]}
         if not requests:
-            kind = event.get("type", "untyped")
-            result["note"] = (
-                f"no preset of {dest.name} matches this {kind} event, so no action runs"
-                if kind in dest.accepts or not dest.accepts
-                else f"{dest.name} does not accept {kind} events; no action runs"
-            )
+            result["note"] = dest.no_action_note(event)
         return 200, result, []
 
     def catalog(self) -> dict[str, Any]:
