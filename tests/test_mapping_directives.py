@@ -405,7 +405,8 @@ def test_paths_read_are_those_of_the_data_itself() -> None:
 def test_sub_mapping_interface_of_the_payload_compiler() -> None:
     out = _Emitter()
     expression = _compile({"@case": {"operator": "upper", "value": path("$.a")}}, "data", out)
-    source = "\n".join(["def f(data: Any) -> Any:", *out.lines, f"    return {expression}"])
+    out.emit(f"return {expression}")
+    source = out.function("def f(data: Any) -> Any:")
     namespace: dict[str, Any] = {"_m": runtime_mapping, "Any": Any}
     exec(source, namespace)
     assert namespace["f"]({"a": "x"}) == "X"

@@ -197,3 +197,26 @@ def test_mappings_that_pass_check_compile_to_clean_code(mapping: Any) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         compile(compile_function("mapped", mapping), "<mapping>", "exec")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mapping=mappings(), data=st.lists(events, min_size=1, max_size=3))
+def test_compiled_with_assumed_objects_equals_interpreted(
+    mapping: Any, data: list[dict[str, Any]]
+) -> None:
+    """Request bodies are compiled assuming their data and its `a` (there: `payload`) are
+    objects; any other value goes to the interpreter. Either way: what `evaluate` gives."""
+    assume(not problems(mapping))
+    source = compile_function("mapped", mapping, objects=(("a",),), source="SOURCE")
+    namespace: dict[str, Any] = {"_m": runtime_mapping, "Any": Any, "Mapping": Mapping}
+    namespace["SOURCE"] = mapping
+    exec(source, namespace)
+    function = namespace["mapped"]
+    for event in [*data, *({"a": e} for e in data), ["not", "an", "object"]]:
+        expected = outcome(lambda: evaluate(mapping, event))  # noqa: B023
+        got = outcome(lambda: function(event))  # noqa: B023
+        assert got[0] == expected[0], (got, expected)
+        if expected[0] == "error":
+            assert got == expected
+        else:
+            assert exact(got[1]) == exact(expected[1])

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import difflib
 import functools
 import json
@@ -11,13 +10,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from .hooks import ActionHooks
-from .mapping import _TEMPLATE_SLOT, get_path, parse_path, render_template, template_text
 from .payload import PayloadValidationError, process
+from .request_builder import MASK, PreparedRequest, Request, RequestTemplate
 
 __all__ = [
+    "MASK",
     "Action",
     "BoundDestination",
     "Destination",
@@ -25,12 +24,11 @@ __all__ = [
     "PayloadValidationError",
     "Preset",
     "Request",
+    "RequestTemplate",
     "Setting",
     "SettingsError",
     "UnknownDestinationError",
 ]
-
-MASK = "***"
 
 CompiledPayload = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
 
@@ -88,50 +86,6 @@ def mask_secrets(value: Any, secrets: frozenset[str]) -> Any:
     return value
 
 
-@dataclass(slots=True)  # not frozen: frozen dataclasses are 4x slower to build, per request
-class Request:
-    """One HTTP request an action would send. Its repr never shows secret values."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    json: Any
-    action: str = ""
-    # How to build this request again with every password setting replaced by "***": the
-    # (prepared template, payload, event, extra) that built it (a tuple, not a closure: one is
-    # made for every request), or a function (requests built by hooks and batches).
-    built_from: tuple[Any, ...] | Callable[[], Request] | None = field(
-        default=None, repr=False, compare=False
-    )
-
-    def masked(self) -> Request:
-        """The same request built with password settings shown as `***` (URL, headers, body)."""
-        if self.built_from is None:
-            return self
-        if callable(self.built_from):  # a function that builds the masked request
-            return self.built_from()
-        prepared, payload, event, extra = self.built_from
-        masked: Request = prepared.build_masked(self.action, payload, event, extra)
-        return masked
-
-    def __repr__(self) -> str:
-        shown = self.masked()
-        return (
-            f"Request(method={shown.method!r}, url={shown.url!r}, headers={shown.headers!r}, "
-            f"json={shown.json!r}, action={shown.action!r})"
-        )
-
-    def to_dict(self, reveal_secrets: bool = False) -> dict[str, Any]:
-        shown = self if reveal_secrets else self.masked()
-        return {
-            "action": shown.action,
-            "method": shown.method,
-            "url": shown.url,
-            "headers": shown.headers,
-            "json": shown.json,
-        }
-
-
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "password": (str,),
@@ -182,19 +136,6 @@ class Setting:
         return value
 
 
-@dataclass(frozen=True)
-class RequestTemplate:
-    """How an action's request is built from `{payload, settings, event}`."""
-
-    method: str
-    base_url: str  # a template over settings; substituted as is
-    path: str  # a template; substituted values are percent-encoded
-    headers: Mapping[str, str]
-    body: Callable[[Mapping[str, Any]], Any] | None
-    # The body mapping as the spec writes it (`body` is its compiled form).
-    body_mapping: Any = None
-
-
 def settings_match(condition: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
     """Whether every setting named in `condition` has the value given there."""
     return all(settings.get(key) == value for key, value in condition.items())
@@ -212,6 +153,11 @@ class Requirement:
     any: bool = False
     when_settings: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    # `fields` as a set: a payload that passes is checked with one set operation.
+    field_set: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field_set", frozenset(self.fields))
 
     def check(self, payload: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
         """PayloadValidationError naming the first missing field, when the check applies."""
@@ -221,9 +167,9 @@ class Requirement:
     def check_payload(self, payload: Mapping[str, Any]) -> None:
         """PayloadValidationError naming the first missing field (settings already matched)."""
         if self.any:
-            if any(key in payload for key in self.fields):
+            if not payload.keys().isdisjoint(self.field_set):
                 return
-        elif all(key in payload for key in self.fields):
+        elif payload.keys() >= self.field_set:
             return
         why = f" {self.description}" if self.description else ""
         if self.any:
@@ -243,13 +189,6 @@ class BatchSpec:
     size: int
     merge: str | None = None  # key of the list in each body whose items a batch concatenates
     results: str | None = None  # name of the reader of batch responses (batching.py)
-
-
-def render_url(base: str, path: str, context: Mapping[str, Any]) -> str:
-    def encoded(match: Any) -> str:
-        return quote(template_text(get_path(context, parse_path(match.group(1)))), safe="")
-
-    return render_template(base, context) + _TEMPLATE_SLOT.sub(encoded, path)
 
 
 @dataclass(eq=False)
@@ -405,7 +344,7 @@ class Destination:
         extra: Mapping[str, Any] | None = None,
     ) -> Request:
         """The request `template` makes of `payload` under checked `settings`."""
-        return _PreparedRequest(self, template, settings, masked).build(
+        return PreparedRequest(self, template, settings, masked).build(
             action, payload, event, extra
         )
 
@@ -445,90 +384,57 @@ class Destination:
         return self.bind(settings).route(event)
 
 
-def _settings_only(text: str) -> bool:
-    """Whether a template reads nothing but settings (so it renders once per settings)."""
-    return all(m.group(1).startswith("settings.") for m in _TEMPLATE_SLOT.finditer(text))
+class _ActionRunner:
+    """One action under a bound destination's settings, with what does not depend on the event
+    found once: the requirements that apply under these settings and the prepared request."""
 
+    __slots__ = ("action", "all_of", "any_of", "compiled", "key", "prepared", "requirements")
 
-class _PreparedRequest:
-    """A request template with everything that depends only on the settings rendered once."""
-
-    def __init__(
-        self,
-        destination: Destination,
-        template: RequestTemplate,
-        settings: dict[str, Any],
-        masked: bool = False,
-    ) -> None:
-        self.destination = destination
-        self.template = template
-        self.settings = settings
-        self.masked = masked
-        context: dict[str, Any] = {"settings": settings}
-        # (name, rendered value or None, template): destination headers, auth, action headers.
-        parts: list[tuple[str, str | None, str]] = [
-            (k, render_template(v, context) if _settings_only(v) else None, v)
-            for k, v in destination.headers.items()
-        ]
-        if destination.basic_auth is not None:
-            user, password = (render_template(t, context) for t in destination.basic_auth)
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            parts.append(("Authorization", f"Basic {token}", ""))
-        parts.extend(
-            (k, render_template(v, context) if _settings_only(v) else None, v)
-            for k, v in template.headers.items()
+    def __init__(self, bound: BoundDestination, action: Action) -> None:
+        self.action = action
+        self.key = action.key
+        self.compiled = action.compiled_payload
+        self.requirements = tuple(
+            r for r in action.requirements if settings_match(r.when_settings, bound.settings)
         )
-        self.header_parts = parts
-        self.static_headers: dict[str, str] | None = None
-        if all(value is not None for _, value, _ in parts):
-            self.static_headers = {k: v for k, v, _ in parts if v is not None}
-        self.url: str | None = None
-        if _settings_only(template.base_url) and _settings_only(template.path):
-            self.url = self._url(context)
+        # What those requirements ask, as sets: the fields all of them need, and one set per
+        # `any` requirement (one field of it is enough), so a payload that passes (nearly all
+        # do) is checked with a few set operations, not a call per requirement.
+        self.all_of = frozenset().union(*(r.field_set for r in self.requirements if not r.any))
+        self.any_of = tuple(r.field_set for r in self.requirements if r.any)
+        self.prepared = bound.prepared(action.request)
 
-    def _url(self, context: Mapping[str, Any]) -> str:
-        url = render_url(self.template.base_url, self.template.path, context)
-        if self.masked:  # a masked secret substituted into the path reads "***", not "%2A%2A%2A"
-            url = url.replace(quote(MASK, safe=""), MASK)
-        return url
+    def check(self, payload: Mapping[str, Any]) -> None:
+        """PayloadValidationError of the first requirement `payload` misses, if any."""
+        keys = payload.keys()
+        missing = not keys >= self.all_of
+        for fields in self.any_of:
+            missing = missing or keys.isdisjoint(fields)
+        if missing:  # the requirements in order, for the first one's message
+            for requirement in self.requirements:
+                requirement.check_payload(payload)
 
-    def build(
+    def request(self, payload: Any, event: Mapping[str, Any]) -> Request:
+        if self.requirements:
+            self.check(payload)
+        return self.prepared.build(self.key, payload, event)
+
+    def run(
         self,
-        action: str,
-        payload: Any,
-        event: Mapping[str, Any] | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> Request:
-        context = {"payload": payload, "settings": self.settings, "event": event or {}}
-        if extra:
-            context.update(extra)
-        if self.static_headers is not None:
-            headers = self.static_headers.copy()  # a copy: callers may change their request
+        event: Mapping[str, Any],
+        mapping: Callable[[Mapping[str, Any]], Any] | None,
+        compiled: CompiledPayload | None,
+    ) -> list[Request]:
+        """The requests of an action without hooks (`request` and `Action.payload` inlined)."""
+        if mapping is None and type(event) is dict and self.compiled is not None:
+            payload = self.compiled(event)
+            if payload is None:  # invalid: the pipeline step by step says why
+                payload = process(self.action.default_mapping(event), self.action.schema)
         else:
-            headers = {}
-            for name, rendered, text in self.header_parts:
-                if rendered is None:
-                    rendered = render_template(text, context)
-                    if rendered == "":  # an event-dependent header with no value is not sent
-                        continue  # (e.g. Loops' Idempotency-Key for an event without messageId)
-                headers[name] = rendered
-        body = self.template.body(context) if self.template.body is not None else None
-        if body is not None and "Content-Type" not in headers:
-            headers["Content-Type"] = "application/json"
-        url = self.url if self.url is not None else self._url(context)
-        built_from = None if self.masked else (self, payload, event, extra)
-        return Request(self.template.method, url, headers, body, action, built_from)
-
-    def build_masked(
-        self,
-        action: str,
-        payload: Any,
-        event: Mapping[str, Any] | None,
-        extra: Mapping[str, Any] | None,
-    ) -> Request:
-        settings = self.destination.masked_settings(self.settings)
-        masked = _PreparedRequest(self.destination, self.template, settings, masked=True)
-        return masked.build(action, payload, event, extra)
+            payload = self.action.payload(event, mapping, compiled)
+        if self.requirements:
+            self.check(payload)
+        return [self.prepared.build(self.key, payload, event)]
 
 
 class BoundDestination:
@@ -537,33 +443,39 @@ class BoundDestination:
     def __init__(self, destination: Destination, settings: Mapping[str, Any]) -> None:
         self.destination = destination
         self.settings = destination.validate_settings(settings)
-        self._prepared: dict[int, _PreparedRequest] = {}
-        self._requirements: dict[int, tuple[Requirement, ...]] = {}
+        self._prepared: dict[int, PreparedRequest] = {}  # by id(): templates are unhashable
+        self._runners: dict[Action, _ActionRunner] = {}
+        # Each preset, and whether it runs under these settings (alternative preset sets).
+        self._presets = tuple(
+            (preset, settings_match(preset.when_settings, self.settings))
+            for preset in destination.presets
+        )
 
     def __repr__(self) -> str:  # never the settings: they hold secrets
         return f"<BoundDestination {self.destination.slug!r}>"
 
-    def _prepare(self, template: RequestTemplate) -> _PreparedRequest:
-        prepared = _PreparedRequest(self.destination, template, self.settings)
-        self._prepared[id(template)] = prepared
+    def prepared(self, template: RequestTemplate) -> PreparedRequest:
+        """`template` prepared under these settings (once; actions may share a template)."""
+        prepared = self._prepared.get(id(template))
+        if prepared is None:  # the prepared request keeps `template` alive: its id stays its own
+            prepared = self._prepared[id(template)] = PreparedRequest(
+                self.destination, template, self.settings
+            )
         return prepared
+
+    def _runner(self, action: Action) -> _ActionRunner:
+        runner = self._runners.get(action)
+        if runner is None:
+            runner = self._runners[action] = _ActionRunner(self, action)
+        return runner
 
     def requirements(self, action: Action) -> tuple[Requirement, ...]:
         """The requirements of `action` that apply under these settings (found once)."""
-        found = self._requirements.get(id(action))
-        if found is None:
-            found = tuple(
-                r for r in action.requirements if settings_match(r.when_settings, self.settings)
-            )
-            self._requirements[id(action)] = found
-        return found
+        return self._runner(action).requirements
 
     def request(self, action: Action, payload: Any, event: Mapping[str, Any]) -> Request:
         """The request `action` sends for an already validated `payload`."""
-        for requirement in self.requirements(action):
-            requirement.check_payload(payload)
-        prepared = self._prepared.get(id(action.request)) or self._prepare(action.request)
-        return prepared.build(action.key, payload, event)
+        return self._runner(action).request(payload, event)
 
     def run(
         self,
@@ -573,14 +485,26 @@ class BoundDestination:
         compiled: CompiledPayload | None = None,
     ) -> list[Request]:
         """The requests `action` sends for `event`: mapping, payload, hooks, request."""
+        runner = self._runners.get(action) or self._runner(action)
         if action.hooks is None:
-            return [self.request(action, action.payload(event, mapping, compiled), event)]
-        hooks = action.hooks
+            return runner.run(event, mapping, compiled)
+        return self._run_with_hooks(runner, action.hooks, event, mapping, compiled)
+
+    # A method of its own: its closure's variables would cost every call of `run` (cells).
+    def _run_with_hooks(
+        self,
+        runner: _ActionRunner,
+        hooks: ActionHooks,
+        event: Mapping[str, Any],
+        mapping: Callable[[Mapping[str, Any]], Any] | None,
+        compiled: CompiledPayload | None,
+    ) -> list[Request]:
+        action = runner.action
         settings = hooks.settings(self.settings)
         event = hooks.run_before_mapping(event, settings)
         payload = hooks.run_after_payload(action.payload(event, mapping, compiled), settings)
         if hooks.build_request is None:
-            return [self.request(action, payload, event)]
+            return [runner.request(payload, event)]
         action.check_requirements(payload, self.settings)
         built = hooks.run_build_request(payload, settings)
         # Masked: the hook runs again on masked settings, so a secret it encodes (URL-quoted,
@@ -619,8 +543,8 @@ class BoundDestination:
     def route(self, event: Mapping[str, Any]) -> list[Request]:
         """The requests of every preset whose trigger matches `event`, in preset order."""
         requests: list[Request] = []
-        for preset in self.destination.presets:
-            if preset.matches(event) and settings_match(preset.when_settings, self.settings):
+        for preset, runs in self._presets:
+            if preset.matches(event) and runs:
                 action = self.destination.actions[preset.action]
                 requests.extend(self.run(action, event, preset.mapping, preset.payload))
         return requests

@@ -130,9 +130,15 @@ def defined(value: Any) -> Any:
     return None if value is MISSING else value
 
 
+# The types of JSON scalars: a value of one of these holds nothing inside. Type tests by set
+# membership cost a third of `isinstance(x, dict | list)`, and these helpers run per value.
+SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+_CONTAINERS = (dict, list)
+
+
 def clean(value: Any) -> Any:
     """`value` without MISSING object entries, at any depth (Segment's removeUndefined)."""
-    if not _has_missing(value):
+    if type(value) in SCALARS or not _has_missing(value):
         return value  # the usual case: nothing to remove, nothing to copy
     if isinstance(value, dict):
         return {k: clean(v) for k, v in value.items() if v is not MISSING}
@@ -142,9 +148,14 @@ def clean(value: Any) -> Any:
 
 
 def _has_missing(value: Any) -> bool:
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return False
     for item in items:  # a loop, not any(): this runs over every value of large payloads
-        if item is MISSING or (isinstance(item, dict | list) and _has_missing(item)):
+        if type(item) not in SCALARS and (item is MISSING or _has_missing(item)):
             return True
     return False
 
@@ -354,8 +365,9 @@ def _replace(argument: Any, data: Any) -> Any:
 def map_items(root: Any, item_value: Callable[[Any], Any]) -> Any:
     """@arrayPath with an item mapping: each item of a list (an object is one item) mapped;
     any other root is returned as it is."""
-    if isinstance(root, dict | list):
-        return [defined(item_value(item)) for item in (root if isinstance(root, list) else [root])]
+    if isinstance(root, _CONTAINERS):
+        items = root if isinstance(root, list) else [root]
+        return [None if v is MISSING else v for v in map(item_value, items)]
     return root
 
 
@@ -542,7 +554,9 @@ _CASE_CHANGES: dict[str, dict[str, str]] = {}  # case -> key -> changed key (key
 def lookup_text(value: Any) -> str | None:
     """The text a scalar is looked up by (JavaScript String(): 1 -> "1", true -> "true",
     null -> "null"); None for MISSING, objects and lists, which never match."""
-    if value is MISSING or isinstance(value, dict | list):
+    if type(value) is str:
+        return value
+    if value is MISSING or isinstance(value, _CONTAINERS):
         return None
     return string(value)
 
@@ -558,7 +572,7 @@ def lookup(value: Any, table: Mapping[str, Any], ignore_case: bool, folded: bool
         if not folded:
             table = {k.casefold(): v for k, v in table.items()}
     found = table.get(text, MISSING)
-    return copy.deepcopy(found) if isinstance(found, dict | list) else found
+    return copy.deepcopy(found) if isinstance(found, _CONTAINERS) else found
 
 
 def _same_json(a: Any, b: Any) -> bool:
@@ -591,12 +605,14 @@ def encode_nested(value: Any, objects: str, arrays: str, separator: str = ".") -
     """@encodeNested: how a flat property map carries nested objects and lists."""
     if not isinstance(value, dict):
         return value
+    if SCALARS.issuperset(map(type, value.values())):  # the usual case: nothing nested
+        return dict(value)
     result: dict[str, Any] = {}
     for key, item in value.items():
-        if isinstance(item, dict | list):
-            _put_encoded(result, key, item, objects, arrays, separator)
-        else:  # scalars, the usual values, stay as they are
+        if type(item) in SCALARS:  # scalars, the usual values, stay as they are
             result[key] = item
+        else:
+            _put_encoded(result, key, item, objects, arrays, separator)
     return result
 
 
@@ -611,7 +627,7 @@ def _put_encoded(
         elif objects != "drop":
             result[key] = json_text(item) if objects == "json" else item
     elif isinstance(item, list):
-        if arrays == "join" and not any(isinstance(i, dict | list) for i in item):
+        if arrays == "join" and not any(isinstance(i, _CONTAINERS) for i in item):
             result[key] = string(item)
         elif arrays in ("json", "join"):  # "join" JSON-encodes lists of lists or objects
             result[key] = json_text(item)

@@ -18,6 +18,8 @@ __all__ = ["DESTINATION"]
 
 _SCHEMA_PAGE_VISIT: dict[str, Any] = load_schema(__name__, "page_visit.json")
 _SCHEMA_TRACK: dict[str, Any] = load_schema(__name__, "track.json")
+_BODY_PAGE_VISIT_MAPPING: Any = {"@merge": {"objects": [{"@path": "$.payload"}, {"type": "page"}]}}
+_BODY_TRACK_MAPPING: Any = {"@merge": {"objects": [{"@path": "$.payload"}, {"type": "track"}]}}
 _FIELD_SCHEMA_1: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["name"]
 _FIELD_SCHEMA_2: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["timestamp"]
 _FIELD_SCHEMA_3: dict[str, Any] = _SCHEMA_PAGE_VISIT["properties"]["page"]
@@ -49,71 +51,64 @@ _FIELD_SCHEMA_28: dict[str, Any] = _SCHEMA_TRACK["properties"]["properties"]
 
 
 def map_page_visit(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v2: Any = v1.get("page", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "page")
-    v3: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
-    v4: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
-    v5: Any = v2.get("path", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "path")
-    v6: Any = v2.get("referrer", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "referrer")
-    v7: Any = v2.get("search", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "search")
-    v8: Any = v2.get("title", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "title")
-    v9: Any = v2.get("url", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "url")
+    missing = _m.MISSING
+    v1: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
+    v2: Any = v1.get("page", missing) if type(v1) is dict else _m.step(v1, "page")
+    v3: Any = data.get("name", missing) if type(data) is dict else _m.step(data, "name")
+    v4: Any = data.get("timestamp", missing) if type(data) is dict else _m.step(data, "timestamp")
+    v5: Any = v2.get("path", missing) if type(v2) is dict else _m.step(v2, "path")
+    v6: Any = v2.get("referrer", missing) if type(v2) is dict else _m.step(v2, "referrer")
+    v7: Any = v2.get("search", missing) if type(v2) is dict else _m.step(v2, "search")
+    v8: Any = v2.get("title", missing) if type(v2) is dict else _m.step(v2, "title")
+    v9: Any = v2.get("url", missing) if type(v2) is dict else _m.step(v2, "url")
     v10: dict[str, Any] = {}
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v10["path"] = v5
-    if v6 is not _m.MISSING:
+    if v6 is not missing:
         v10["referrer"] = v6
-    if v7 is not _m.MISSING:
+    if v7 is not missing:
         v10["search"] = v7
-    if v8 is not _m.MISSING:
+    if v8 is not missing:
         v10["title"] = v8
-    if v9 is not _m.MISSING:
+    if v9 is not missing:
         v10["url"] = v9
-    v11: Any = v1.get("ip", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ip")
-    v12: Any = v1.get("userAgent", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "userAgent")
+    v11: Any = v1.get("ip", missing) if type(v1) is dict else _m.step(v1, "ip")
+    v12: Any = v1.get("userAgent", missing) if type(v1) is dict else _m.step(v1, "userAgent")
     v13: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
+        data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
-    v14: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v15: Any = (
-        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
-    )
+    v14: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
+    v15: Any = data.get("messageId", missing) if type(data) is dict else _m.step(data, "messageId")
     v16: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
+        data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
     )
     v17: dict[str, Any] = {}
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v17["name"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v17["timestamp"] = v4
     v17["page"] = v10
-    if v11 is not _m.MISSING:
+    if v11 is not missing:
         v17["ip"] = v11
-    if v12 is not _m.MISSING:
+    if v12 is not missing:
         v17["userAgent"] = v12
-    if v13 is not _m.MISSING:
+    if v13 is not missing:
         v17["anonymousId"] = v13
-    if v14 is not _m.MISSING:
+    if v14 is not missing:
         v17["userId"] = v14
-    if v15 is not _m.MISSING:
+    if v15 is not missing:
         v17["messageId"] = v15
-    if v16 is not _m.MISSING:
+    if v16 is not missing:
         v17["properties"] = v16
     return v17
 
 
 def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    v2: Any = data.get("name", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["name"] = v2
@@ -123,9 +118,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["name"] = v3
-    v4: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
+    v4: Any = data.get("timestamp", missing)
     if v4 is not missing:
         if type(v4) is str and v4 and _p.is_date_time(v4):
             v1["timestamp"] = v4
@@ -136,11 +129,9 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
             if v5 is not _p.DROP:
                 v1["timestamp"] = v5
     v6: dict[str, Any] = {}
-    v7: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v8: Any = v7.get("page", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "page")
-    v9: Any = v8.get("path", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "path")
+    v7: Any = data.get("context", missing)
+    v8: Any = v7.get("page", missing) if type(v7) is dict else _m.step(v7, "page")
+    v9: Any = v8.get("path", missing) if type(v8) is dict else _m.step(v8, "path")
     if v9 is not missing:
         if type(v9) is str:
             v6["path"] = v9
@@ -150,7 +141,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v10 is not _p.DROP:
                 v6["path"] = v10
-    v11: Any = v8.get("referrer", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "referrer")
+    v11: Any = v8.get("referrer", missing) if type(v8) is dict else _m.step(v8, "referrer")
     if v11 is not missing:
         if type(v11) is str:
             v6["referrer"] = v11
@@ -160,7 +151,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v12 is not _p.DROP:
                 v6["referrer"] = v12
-    v13: Any = v8.get("search", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "search")
+    v13: Any = v8.get("search", missing) if type(v8) is dict else _m.step(v8, "search")
     if v13 is not missing:
         if type(v13) is str:
             v6["search"] = v13
@@ -170,7 +161,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v14 is not _p.DROP:
                 v6["search"] = v14
-    v15: Any = v8.get("title", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "title")
+    v15: Any = v8.get("title", missing) if type(v8) is dict else _m.step(v8, "title")
     if v15 is not missing:
         if type(v15) is str:
             v6["title"] = v15
@@ -180,7 +171,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v16 is not _p.DROP:
                 v6["title"] = v16
-    v17: Any = v8.get("url", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "url")
+    v17: Any = v8.get("url", missing) if type(v8) is dict else _m.step(v8, "url")
     if v17 is not missing:
         if type(v17) is str:
             v6["url"] = v17
@@ -191,7 +182,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
             if v18 is not _p.DROP:
                 v6["url"] = v18
     v1["page"] = v6
-    v19: Any = v7.get("ip", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "ip")
+    v19: Any = v7.get("ip", missing) if type(v7) is dict else _m.step(v7, "ip")
     if v19 is not missing:
         if type(v19) is str and v19:
             v1["ip"] = v19
@@ -201,7 +192,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v20 is not _p.DROP:
                 v1["ip"] = v20
-    v21: Any = v7.get("userAgent", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "userAgent")
+    v21: Any = v7.get("userAgent", missing) if type(v7) is dict else _m.step(v7, "userAgent")
     if v21 is not missing:
         if type(v21) is str and v21:
             v1["userAgent"] = v21
@@ -211,11 +202,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v22 is not _p.DROP:
                 v1["userAgent"] = v22
-    v23: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
-    )
+    v23: Any = data.get("anonymousId", missing)
     if v23 is not missing:
         if type(v23) is str and v23:
             v1["anonymousId"] = v23
@@ -225,7 +212,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v24 is not _p.DROP:
                 v1["anonymousId"] = v24
-    v25: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v25: Any = data.get("userId", missing)
     if v25 is not missing:
         if type(v25) is str and v25:
             v1["userId"] = v25
@@ -235,9 +222,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v26 is not _p.DROP:
                 v1["userId"] = v26
-    v27: Any = (
-        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
-    )
+    v27: Any = data.get("messageId", missing)
     if v27 is not missing:
         if type(v27) is str and v27:
             v1["messageId"] = v27
@@ -247,11 +232,7 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v28 is not _p.DROP:
                 v1["messageId"] = v28
-    v29: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v29: Any = data.get("properties", missing)
     if v29 is not missing:
         if type(v29) is dict:
             v1["properties"] = v29
@@ -269,9 +250,10 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_page_visit(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_PAGE_VISIT_MAPPING, data)
+    v1: Any = data.get("payload", missing)
     v2: dict[str, Any] = {}
     _m.assign(v2, v1)
     v2.update({"type": "page"})
@@ -279,71 +261,64 @@ def body_page_visit(data: Mapping[str, Any]) -> Any:
 
 
 def map_track(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v2: Any = v1.get("page", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "page")
-    v3: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
-    v4: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
-    v5: Any = v2.get("path", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "path")
-    v6: Any = v2.get("referrer", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "referrer")
-    v7: Any = v2.get("search", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "search")
-    v8: Any = v2.get("title", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "title")
-    v9: Any = v2.get("url", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "url")
+    missing = _m.MISSING
+    v1: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
+    v2: Any = v1.get("page", missing) if type(v1) is dict else _m.step(v1, "page")
+    v3: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
+    v4: Any = data.get("timestamp", missing) if type(data) is dict else _m.step(data, "timestamp")
+    v5: Any = v2.get("path", missing) if type(v2) is dict else _m.step(v2, "path")
+    v6: Any = v2.get("referrer", missing) if type(v2) is dict else _m.step(v2, "referrer")
+    v7: Any = v2.get("search", missing) if type(v2) is dict else _m.step(v2, "search")
+    v8: Any = v2.get("title", missing) if type(v2) is dict else _m.step(v2, "title")
+    v9: Any = v2.get("url", missing) if type(v2) is dict else _m.step(v2, "url")
     v10: dict[str, Any] = {}
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v10["path"] = v5
-    if v6 is not _m.MISSING:
+    if v6 is not missing:
         v10["referrer"] = v6
-    if v7 is not _m.MISSING:
+    if v7 is not missing:
         v10["search"] = v7
-    if v8 is not _m.MISSING:
+    if v8 is not missing:
         v10["title"] = v8
-    if v9 is not _m.MISSING:
+    if v9 is not missing:
         v10["url"] = v9
-    v11: Any = v1.get("ip", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ip")
-    v12: Any = v1.get("userAgent", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "userAgent")
+    v11: Any = v1.get("ip", missing) if type(v1) is dict else _m.step(v1, "ip")
+    v12: Any = v1.get("userAgent", missing) if type(v1) is dict else _m.step(v1, "userAgent")
     v13: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
+        data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
-    v14: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v15: Any = (
-        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
-    )
+    v14: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
+    v15: Any = data.get("messageId", missing) if type(data) is dict else _m.step(data, "messageId")
     v16: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
+        data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
     )
     v17: dict[str, Any] = {}
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v17["event"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v17["timestamp"] = v4
     v17["page"] = v10
-    if v11 is not _m.MISSING:
+    if v11 is not missing:
         v17["ip"] = v11
-    if v12 is not _m.MISSING:
+    if v12 is not missing:
         v17["userAgent"] = v12
-    if v13 is not _m.MISSING:
+    if v13 is not missing:
         v17["anonymousId"] = v13
-    if v14 is not _m.MISSING:
+    if v14 is not missing:
         v17["userId"] = v14
-    if v15 is not _m.MISSING:
+    if v15 is not missing:
         v17["messageId"] = v15
-    if v16 is not _m.MISSING:
+    if v16 is not missing:
         v17["properties"] = v16
     return v17
 
 
 def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v2: Any = data.get("event", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["event"] = v2
@@ -353,9 +328,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["event"] = v3
-    v4: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
+    v4: Any = data.get("timestamp", missing)
     if v4 is not missing:
         if type(v4) is str and v4 and _p.is_date_time(v4):
             v1["timestamp"] = v4
@@ -366,11 +339,9 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
             if v5 is not _p.DROP:
                 v1["timestamp"] = v5
     v6: dict[str, Any] = {}
-    v7: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v8: Any = v7.get("page", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "page")
-    v9: Any = v8.get("path", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "path")
+    v7: Any = data.get("context", missing)
+    v8: Any = v7.get("page", missing) if type(v7) is dict else _m.step(v7, "page")
+    v9: Any = v8.get("path", missing) if type(v8) is dict else _m.step(v8, "path")
     if v9 is not missing:
         if type(v9) is str:
             v6["path"] = v9
@@ -380,7 +351,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v10 is not _p.DROP:
                 v6["path"] = v10
-    v11: Any = v8.get("referrer", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "referrer")
+    v11: Any = v8.get("referrer", missing) if type(v8) is dict else _m.step(v8, "referrer")
     if v11 is not missing:
         if type(v11) is str:
             v6["referrer"] = v11
@@ -390,7 +361,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v12 is not _p.DROP:
                 v6["referrer"] = v12
-    v13: Any = v8.get("search", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "search")
+    v13: Any = v8.get("search", missing) if type(v8) is dict else _m.step(v8, "search")
     if v13 is not missing:
         if type(v13) is str:
             v6["search"] = v13
@@ -400,7 +371,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v14 is not _p.DROP:
                 v6["search"] = v14
-    v15: Any = v8.get("title", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "title")
+    v15: Any = v8.get("title", missing) if type(v8) is dict else _m.step(v8, "title")
     if v15 is not missing:
         if type(v15) is str:
             v6["title"] = v15
@@ -410,7 +381,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v16 is not _p.DROP:
                 v6["title"] = v16
-    v17: Any = v8.get("url", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "url")
+    v17: Any = v8.get("url", missing) if type(v8) is dict else _m.step(v8, "url")
     if v17 is not missing:
         if type(v17) is str:
             v6["url"] = v17
@@ -421,7 +392,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
             if v18 is not _p.DROP:
                 v6["url"] = v18
     v1["page"] = v6
-    v19: Any = v7.get("ip", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "ip")
+    v19: Any = v7.get("ip", missing) if type(v7) is dict else _m.step(v7, "ip")
     if v19 is not missing:
         if type(v19) is str and v19:
             v1["ip"] = v19
@@ -431,7 +402,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v20 is not _p.DROP:
                 v1["ip"] = v20
-    v21: Any = v7.get("userAgent", _m.MISSING) if isinstance(v7, dict) else _m.step(v7, "userAgent")
+    v21: Any = v7.get("userAgent", missing) if type(v7) is dict else _m.step(v7, "userAgent")
     if v21 is not missing:
         if type(v21) is str and v21:
             v1["userAgent"] = v21
@@ -441,11 +412,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v22 is not _p.DROP:
                 v1["userAgent"] = v22
-    v23: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
-    )
+    v23: Any = data.get("anonymousId", missing)
     if v23 is not missing:
         if type(v23) is str and v23:
             v1["anonymousId"] = v23
@@ -455,7 +422,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v24 is not _p.DROP:
                 v1["anonymousId"] = v24
-    v25: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v25: Any = data.get("userId", missing)
     if v25 is not missing:
         if type(v25) is str and v25:
             v1["userId"] = v25
@@ -465,9 +432,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v26 is not _p.DROP:
                 v1["userId"] = v26
-    v27: Any = (
-        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
-    )
+    v27: Any = data.get("messageId", missing)
     if v27 is not missing:
         if type(v27) is str and v27:
             v1["messageId"] = v27
@@ -477,11 +442,7 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v28 is not _p.DROP:
                 v1["messageId"] = v28
-    v29: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v29: Any = data.get("properties", missing)
     if v29 is not missing:
         if type(v29) is dict:
             v1["properties"] = v29
@@ -501,9 +462,10 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_track(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_TRACK_MAPPING, data)
+    v1: Any = data.get("payload", missing)
     v2: dict[str, Any] = {}
     _m.assign(v2, v1)
     v2.update({"type": "track"})
@@ -589,7 +551,7 @@ DESTINATION = Destination(
                 path="/segment/{{settings.connection_key}}/events",
                 headers={},
                 body=body_page_visit,
-                body_mapping={"@merge": {"objects": [{"@path": "$.payload"}, {"type": "page"}]}},
+                body_mapping=_BODY_PAGE_VISIT_MAPPING,
             ),
             model=models.PageVisitPayload,
         ),
@@ -624,7 +586,7 @@ DESTINATION = Destination(
                 path="/segment/{{settings.connection_key}}/events",
                 headers={},
                 body=body_track,
-                body_mapping={"@merge": {"objects": [{"@path": "$.payload"}, {"type": "track"}]}},
+                body_mapping=_BODY_TRACK_MAPPING,
             ),
             model=models.TrackPayload,
         ),

@@ -32,6 +32,331 @@ _SCHEMA_SCREEN_VIEWED: dict[str, Any] = load_schema(__name__, "screen_viewed.jso
 _SCHEMA_ALIAS_USER: dict[str, Any] = load_schema(__name__, "alias_user.json")
 _SCHEMA_USER_UPLOAD: dict[str, Any] = load_schema(__name__, "user_upload.json")
 _SCHEMA_USER_DELETE: dict[str, Any] = load_schema(__name__, "user_delete.json")
+_BODY_IDENTIFY_USER_MAPPING: Any = {
+    "d": {
+        "@if": {
+            "exists": {"@path": "$.payload.pushToken"},
+            "then": [
+                {
+                    "type": "profile",
+                    "identity": {"@path": "$.payload.identity"},
+                    "objectId": {"@path": "$.payload.objectId"},
+                    "ts": {"@path": "$.payload.ts"},
+                    "profileData": {
+                        "@merge": {
+                            "objects": [
+                                {},
+                                {
+                                    "@keys": {
+                                        "value": {
+                                            "@encodeNested": {
+                                                "value": {"@path": "$.payload.profileData"},
+                                                "objects": "flatten",
+                                                "arrays": "keep",
+                                                "separator": "_",
+                                            }
+                                        },
+                                        "rename": {
+                                            "name": "Name",
+                                            "birthday": "DOB",
+                                            "avatar": "Photo",
+                                            "gender": "Gender",
+                                            "phone": "Phone",
+                                            "email": "Email",
+                                        },
+                                        "case": "snake",
+                                    }
+                                },
+                                {
+                                    "Gender": {
+                                        "@lookup": {
+                                            "value": {"@path": "$.payload.profileData.gender"},
+                                            "table": {
+                                                "male": "M",
+                                                "female": "F",
+                                                "m": "M",
+                                                "f": "F",
+                                            },
+                                            "ignore_case": True,
+                                        }
+                                    }
+                                },
+                            ]
+                        }
+                    },
+                },
+                {
+                    "type": "token",
+                    "identity": {"@path": "$.payload.identity"},
+                    "objectId": {"@path": "$.payload.objectId"},
+                    "tokenData": {
+                        "id": {"@path": "$.payload.pushToken"},
+                        "type": {"@path": "$.payload.tokenType"},
+                    },
+                },
+            ],
+            "else": [
+                {
+                    "type": "profile",
+                    "identity": {"@path": "$.payload.identity"},
+                    "objectId": {"@path": "$.payload.objectId"},
+                    "ts": {"@path": "$.payload.ts"},
+                    "profileData": {
+                        "@merge": {
+                            "objects": [
+                                {},
+                                {
+                                    "@keys": {
+                                        "value": {
+                                            "@encodeNested": {
+                                                "value": {"@path": "$.payload.profileData"},
+                                                "objects": "flatten",
+                                                "arrays": "keep",
+                                                "separator": "_",
+                                            }
+                                        },
+                                        "rename": {
+                                            "name": "Name",
+                                            "birthday": "DOB",
+                                            "avatar": "Photo",
+                                            "gender": "Gender",
+                                            "phone": "Phone",
+                                            "email": "Email",
+                                        },
+                                        "case": "snake",
+                                    }
+                                },
+                                {
+                                    "Gender": {
+                                        "@lookup": {
+                                            "value": {"@path": "$.payload.profileData.gender"},
+                                            "table": {
+                                                "male": "M",
+                                                "female": "F",
+                                                "m": "M",
+                                                "f": "F",
+                                            },
+                                            "ignore_case": True,
+                                        }
+                                    }
+                                },
+                            ]
+                        }
+                    },
+                }
+            ],
+        }
+    }
+}
+_BODY_TRACK_EVENT_MAPPING: Any = {
+    "d": [
+        {
+            "type": "event",
+            "identity": {"@path": "$.payload.identity"},
+            "objectId": {"@path": "$.payload.objectId"},
+            "ts": {"@path": "$.payload.ts"},
+            "evtName": {"@path": "$.payload.eventName"},
+            "evtData": {
+                "@keys": {
+                    "value": {
+                        "@encodeNested": {
+                            "value": {"@path": "$.payload.eventData"},
+                            "objects": "flatten",
+                            "arrays": "json",
+                            "separator": "_",
+                        }
+                    },
+                    "case": "snake",
+                }
+            },
+        }
+    ]
+}
+_BODY_ORDER_COMPLETED_MAPPING: Any = {
+    "d": [
+        {
+            "type": "event",
+            "identity": {"@path": "$.payload.identity"},
+            "objectId": {"@path": "$.payload.objectId"},
+            "ts": {"@path": "$.payload.ts"},
+            "evtName": "Charged",
+            "evtData": {
+                "@merge": {
+                    "objects": [
+                        {
+                            "Charged ID": {"@path": "$.payload.chargedId"},
+                            "Amount": {"@path": "$.payload.amount"},
+                            "Currency": {"@path": "$.payload.currency"},
+                            "Items": {
+                                "@arrayPath": [
+                                    "$.payload.items",
+                                    {
+                                        "@keys": {
+                                            "value": {
+                                                "@encodeNested": {
+                                                    "value": {"@path": "$"},
+                                                    "objects": "flatten",
+                                                    "arrays": "json",
+                                                    "separator": "_",
+                                                }
+                                            },
+                                            "case": "snake",
+                                        }
+                                    },
+                                ]
+                            },
+                        },
+                        {
+                            "@keys": {
+                                "value": {
+                                    "@encodeNested": {
+                                        "value": {
+                                            "@omit": {
+                                                "value": {"@path": "$.payload.eventData"},
+                                                "keys": [
+                                                    "products",
+                                                    "order_id",
+                                                    "revenue",
+                                                    "total",
+                                                    "currency",
+                                                ],
+                                            }
+                                        },
+                                        "objects": "flatten",
+                                        "arrays": "json",
+                                        "separator": "_",
+                                    }
+                                },
+                                "case": "snake",
+                            }
+                        },
+                    ]
+                }
+            },
+        }
+    ]
+}
+_BODY_PAGE_VIEWED_MAPPING: Any = {
+    "d": [
+        {
+            "type": "event",
+            "identity": {"@path": "$.payload.identity"},
+            "objectId": {"@path": "$.payload.objectId"},
+            "ts": {"@path": "$.payload.ts"},
+            "evtName": "Web Page Viewed",
+            "evtData": {
+                "@keys": {
+                    "value": {
+                        "@encodeNested": {
+                            "value": {
+                                "@merge": {
+                                    "objects": [
+                                        {"@path": "$.payload.eventData"},
+                                        {"name": {"@path": "$.payload.name"}},
+                                    ]
+                                }
+                            },
+                            "objects": "flatten",
+                            "arrays": "json",
+                            "separator": "_",
+                        }
+                    },
+                    "case": "snake",
+                }
+            },
+        }
+    ]
+}
+_BODY_SCREEN_VIEWED_MAPPING: Any = {
+    "d": [
+        {
+            "type": "event",
+            "identity": {"@path": "$.payload.identity"},
+            "objectId": {"@path": "$.payload.objectId"},
+            "ts": {"@path": "$.payload.ts"},
+            "evtName": "App Screen Viewed",
+            "evtData": {
+                "@keys": {
+                    "value": {
+                        "@encodeNested": {
+                            "value": {
+                                "@merge": {
+                                    "objects": [
+                                        {"@path": "$.payload.eventData"},
+                                        {"name": {"@path": "$.payload.name"}},
+                                    ]
+                                }
+                            },
+                            "objects": "flatten",
+                            "arrays": "json",
+                            "separator": "_",
+                        }
+                    },
+                    "case": "snake",
+                }
+            },
+        }
+    ]
+}
+_BODY_ALIAS_USER_MAPPING: Any = {
+    "d": [
+        {
+            "type": "profile",
+            "identity": {"@path": "$.payload.identity"},
+            "objectId": {"@path": "$.payload.objectId"},
+            "ts": {"@path": "$.payload.ts"},
+            "profileData": {
+                "@merge": {
+                    "objects": [
+                        {},
+                        {
+                            "@keys": {
+                                "value": {
+                                    "@encodeNested": {
+                                        "value": {"@path": "$.payload.profileData"},
+                                        "objects": "flatten",
+                                        "arrays": "keep",
+                                        "separator": "_",
+                                    }
+                                },
+                                "rename": {
+                                    "name": "Name",
+                                    "birthday": "DOB",
+                                    "avatar": "Photo",
+                                    "gender": "Gender",
+                                    "phone": "Phone",
+                                    "email": "Email",
+                                },
+                                "case": "snake",
+                            }
+                        },
+                        {
+                            "Gender": {
+                                "@lookup": {
+                                    "value": {"@path": "$.payload.profileData.gender"},
+                                    "table": {"male": "M", "female": "F", "m": "M", "f": "F"},
+                                    "ignore_case": True,
+                                }
+                            }
+                        },
+                    ]
+                }
+            },
+        }
+    ]
+}
+_BODY_USER_UPLOAD_MAPPING: Any = {
+    "d": [
+        {
+            "type": "profile",
+            "source": "Segment",
+            "profileData": {"@path": "$.payload.profileData"},
+            "identity": {"@path": "$.payload.identity"},
+            "ts": {"@path": "$.payload.ts"},
+        }
+    ]
+}
+_BODY_USER_DELETE_MAPPING: Any = {"identity": {"@path": "$.payload.identity"}}
 _FIELD_SCHEMA_1: dict[str, Any] = _SCHEMA_IDENTIFY_USER["properties"]["identity"]
 _FIELD_SCHEMA_2: dict[str, Any] = _SCHEMA_IDENTIFY_USER["properties"]["objectId"]
 _FIELD_SCHEMA_3: dict[str, Any] = _SCHEMA_IDENTIFY_USER["properties"]["profileData"]
@@ -65,48 +390,57 @@ _FIELD_SCHEMA_30: dict[str, Any] = _SCHEMA_USER_UPLOAD["properties"]["identity"]
 _FIELD_SCHEMA_31: dict[str, Any] = _SCHEMA_USER_DELETE["properties"]["identity"]
 
 
+_MAP_IDENTIFY_USER_1: Any = {"android": "fcm", "ios": "apns"}
+
+
 def map_identify_user(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v2: Any = v1.get("device", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "device")
-    v3: Any = v2.get("type", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "type")
-    v4: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
+    v2: Any = v1.get("device", missing) if type(v1) is dict else _m.step(v1, "device")
+    v3: Any = v2.get("type", missing) if type(v2) is dict else _m.step(v2, "type")
+    v4: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v5: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
+        data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
-    v6: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v7: Any = v2.get("token", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "token")
-    v8: Any = _m.MISSING
-    if v3 is not _m.MISSING and v3 is not None:
+    v6: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
+    v7: Any = v2.get("token", missing) if type(v2) is dict else _m.step(v2, "token")
+    v8: Any = missing
+    if v3 is not missing and v3 is not None:
         v8 = v3
     else:
-        v9: Any = v1.get("os", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "os")
-        v9 = v9.get("name", _m.MISSING) if isinstance(v9, dict) else _m.step(v9, "name")
+        v9: Any = v1.get("os", missing) if type(v1) is dict else _m.step(v1, "os")
+        v9 = v9.get("name", missing) if type(v9) is dict else _m.step(v9, "name")
         v8 = v9
-    v10: Any = _m.lookup(v8, {"android": "fcm", "ios": "apns"}, True, folded=True)
-    if v10 is _m.MISSING:
+    v10: Any = (
+        _MAP_IDENTIFY_USER_1.get(v8.casefold(), missing)
+        if type(v8) is str
+        else _m.lookup(v8, _MAP_IDENTIFY_USER_1, True, folded=True)
+    )
+    if v10 is missing:
         v10 = v8
     v11: dict[str, Any] = {}
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v11["identity"] = v4
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v11["objectId"] = v5
-    if v6 is not _m.MISSING:
+    if v6 is not missing:
         v11["profileData"] = v6
-    if v7 is not _m.MISSING:
+    if v7 is not missing:
         v11["pushToken"] = v7
-    if v10 is not _m.MISSING:
+    if v10 is not missing:
         v11["tokenType"] = v10
     return v11
 
 
+_PAYLOAD_IDENTIFY_USER_1: Any = {"android": "fcm", "ios": "apns"}
+
+
 def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v2: Any = data.get("userId", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["identity"] = v2
@@ -116,11 +450,7 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["identity"] = v3
-    v4: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
-    )
+    v4: Any = data.get("anonymousId", missing)
     if v4 is not missing:
         if type(v4) is str and v4:
             v1["objectId"] = v4
@@ -130,7 +460,7 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v5 is not _p.DROP:
                 v1["objectId"] = v5
-    v6: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v6: Any = data.get("traits", missing)
     if v6 is not missing:
         if type(v6) is dict:
             v1["profileData"] = v6
@@ -140,11 +470,9 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v7 is not _p.DROP:
                 v1["profileData"] = v7
-    v8: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v9: Any = v8.get("device", _m.MISSING) if isinstance(v8, dict) else _m.step(v8, "device")
-    v10: Any = v9.get("token", _m.MISSING) if isinstance(v9, dict) else _m.step(v9, "token")
+    v8: Any = data.get("context", missing)
+    v9: Any = v8.get("device", missing) if type(v8) is dict else _m.step(v8, "device")
+    v10: Any = v9.get("token", missing) if type(v9) is dict else _m.step(v9, "token")
     if v10 is not missing:
         if type(v10) is str and v10:
             v1["pushToken"] = v10
@@ -154,28 +482,26 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v11 is not _p.DROP:
                 v1["pushToken"] = v11
-    v12: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v12 = v12.get("device", _m.MISSING) if isinstance(v12, dict) else _m.step(v12, "device")
-    v12 = v12.get("type", _m.MISSING) if isinstance(v12, dict) else _m.step(v12, "type")
-    v13: Any = _m.MISSING
-    if v12 is not _m.MISSING and v12 is not None:
-        v14: Any = (
-            data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-        )
-        v14 = v14.get("device", _m.MISSING) if isinstance(v14, dict) else _m.step(v14, "device")
-        v14 = v14.get("type", _m.MISSING) if isinstance(v14, dict) else _m.step(v14, "type")
+    v12: Any = data.get("context", missing)
+    v12 = v12.get("device", missing) if type(v12) is dict else _m.step(v12, "device")
+    v12 = v12.get("type", missing) if type(v12) is dict else _m.step(v12, "type")
+    v13: Any = missing
+    if v12 is not missing and v12 is not None:
+        v14: Any = data.get("context", missing)
+        v14 = v14.get("device", missing) if type(v14) is dict else _m.step(v14, "device")
+        v14 = v14.get("type", missing) if type(v14) is dict else _m.step(v14, "type")
         v13 = v14
     else:
-        v15: Any = (
-            data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-        )
-        v15 = v15.get("os", _m.MISSING) if isinstance(v15, dict) else _m.step(v15, "os")
-        v15 = v15.get("name", _m.MISSING) if isinstance(v15, dict) else _m.step(v15, "name")
+        v15: Any = data.get("context", missing)
+        v15 = v15.get("os", missing) if type(v15) is dict else _m.step(v15, "os")
+        v15 = v15.get("name", missing) if type(v15) is dict else _m.step(v15, "name")
         v13 = v15
-    v16: Any = _m.lookup(v13, {"android": "fcm", "ios": "apns"}, True, folded=True)
-    if v16 is _m.MISSING:
+    v16: Any = (
+        _PAYLOAD_IDENTIFY_USER_1.get(v13.casefold(), missing)
+        if type(v13) is str
+        else _m.lookup(v13, _PAYLOAD_IDENTIFY_USER_1, True, folded=True)
+    )
+    if v16 is missing:
         v16 = v13
     if v16 is not missing:
         if type(v16) is str and v16:
@@ -189,37 +515,40 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     return v1
 
 
+_BODY_IDENTIFY_USER_1: Any = {
+    "name": "Name",
+    "birthday": "DOB",
+    "avatar": "Photo",
+    "gender": "Gender",
+    "phone": "Phone",
+    "email": "Email",
+}
+_BODY_IDENTIFY_USER_2: Any = {"male": "M", "female": "F", "m": "M", "f": "F"}
+
+
 def body_identify_user(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = v1.get("pushToken", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "pushToken")
-    v3: Any = v1.get("identity", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "identity")
-    v4: Any = v1.get("objectId", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "objectId")
-    v5: Any = v1.get("ts", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ts")
-    v6: Any = (
-        v1.get("profileData", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "profileData")
-    )
-    v7: Any = v6.get("gender", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "gender")
-    v8: Any = _m.MISSING
-    if v2 is not _m.MISSING and v2 is not None:
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_IDENTIFY_USER_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_IDENTIFY_USER_MAPPING, data)
+    v2: Any = v1.get("pushToken", missing)
+    v3: Any = v1.get("identity", missing)
+    v4: Any = v1.get("objectId", missing)
+    v5: Any = v1.get("ts", missing)
+    v6: Any = v1.get("profileData", missing)
+    v7: Any = v6.get("gender", missing) if type(v6) is dict else _m.step(v6, "gender")
+    v8: Any = missing
+    if v2 is not missing and v2 is not None:
         v9: Any = _m.encode_nested(v6, "flatten", "keep", "_")
-        v10: Any = _m.rename_keys(
-            v9,
-            {
-                "name": "Name",
-                "birthday": "DOB",
-                "avatar": "Photo",
-                "gender": "Gender",
-                "phone": "Phone",
-                "email": "Email",
-            },
-            "snake",
+        v10: Any = _m.rename_keys(v9, _BODY_IDENTIFY_USER_1, "snake")
+        v11: Any = (
+            _BODY_IDENTIFY_USER_2.get(v7.casefold(), missing)
+            if type(v7) is str
+            else _m.lookup(v7, _BODY_IDENTIFY_USER_2, True, folded=True)
         )
-        v11: Any = _m.lookup(
-            v7, {"male": "M", "female": "F", "m": "M", "f": "F"}, True, folded=True
-        )
-        if v11 is _m.MISSING:
+        if v11 is missing:
             v11 = v7
         v12: dict[str, Any] = {"Gender": v11}
         v13: dict[str, Any] = {}
@@ -229,48 +558,37 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
         v14: Any = _m.clean(v13)
         v15: dict[str, Any] = {}
         v15["type"] = "profile"
-        if v3 is not _m.MISSING:
+        if v3 is not missing:
             v15["identity"] = v3
-        if v4 is not _m.MISSING:
+        if v4 is not missing:
             v15["objectId"] = v4
-        if v5 is not _m.MISSING:
+        if v5 is not missing:
             v15["ts"] = v5
         v15["profileData"] = v14
-        v16: Any = (
-            v1.get("tokenType", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "tokenType")
-        )
+        v16: Any = v1.get("tokenType", missing)
         v17: dict[str, Any] = {}
-        if v2 is not _m.MISSING:
+        if v2 is not missing:
             v17["id"] = v2
-        if v16 is not _m.MISSING:
+        if v16 is not missing:
             v17["type"] = v16
         v18: dict[str, Any] = {}
         v18["type"] = "token"
-        if v3 is not _m.MISSING:
+        if v3 is not missing:
             v18["identity"] = v3
-        if v4 is not _m.MISSING:
+        if v4 is not missing:
             v18["objectId"] = v4
         v18["tokenData"] = v17
         v19: list[Any] = [v15, v18]
         v8 = v19
     else:
         v20: Any = _m.encode_nested(v6, "flatten", "keep", "_")
-        v21: Any = _m.rename_keys(
-            v20,
-            {
-                "name": "Name",
-                "birthday": "DOB",
-                "avatar": "Photo",
-                "gender": "Gender",
-                "phone": "Phone",
-                "email": "Email",
-            },
-            "snake",
+        v21: Any = _m.rename_keys(v20, _BODY_IDENTIFY_USER_1, "snake")
+        v22: Any = (
+            _BODY_IDENTIFY_USER_2.get(v7.casefold(), missing)
+            if type(v7) is str
+            else _m.lookup(v7, _BODY_IDENTIFY_USER_2, True, folded=True)
         )
-        v22: Any = _m.lookup(
-            v7, {"male": "M", "female": "F", "m": "M", "f": "F"}, True, folded=True
-        )
-        if v22 is _m.MISSING:
+        if v22 is missing:
             v22 = v7
         v23: dict[str, Any] = {"Gender": v22}
         v24: dict[str, Any] = {}
@@ -280,11 +598,11 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
         v25: Any = _m.clean(v24)
         v26: dict[str, Any] = {}
         v26["type"] = "profile"
-        if v3 is not _m.MISSING:
+        if v3 is not missing:
             v26["identity"] = v3
-        if v4 is not _m.MISSING:
+        if v4 is not missing:
             v26["objectId"] = v4
-        if v5 is not _m.MISSING:
+        if v5 is not missing:
             v26["ts"] = v5
         v26["profileData"] = v25
         v27: list[Any] = [v26]
@@ -294,34 +612,31 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
 
 
 def map_track_event(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v2: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
+        data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
-    v3: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
-    v4: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v3: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
+    v4: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
     v5: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v5["identity"] = v1
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v5["objectId"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v5["eventName"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v5["eventData"] = v4
     return v5
 
 
 def payload_track_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v2: Any = data.get("userId", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["identity"] = v2
@@ -331,11 +646,7 @@ def payload_track_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["identity"] = v3
-    v4: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
-    )
+    v4: Any = data.get("anonymousId", missing)
     if v4 is not missing:
         if type(v4) is str and v4:
             v1["objectId"] = v4
@@ -345,7 +656,7 @@ def payload_track_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v5 is not _p.DROP:
                 v1["objectId"] = v5
-    v6: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v6: Any = data.get("event", missing)
     if v6 is not missing:
         if type(v6) is str and v6:
             v1["eventName"] = v6
@@ -355,11 +666,7 @@ def payload_track_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v7 is not _p.DROP:
                 v1["eventName"] = v7
-    v8: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v8: Any = data.get("properties", missing)
     if v8 is not missing:
         if type(v8) is dict:
             v1["eventData"] = v8
@@ -375,27 +682,30 @@ def payload_track_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_track_event(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = v1.get("identity", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "identity")
-    v3: Any = v1.get("objectId", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "objectId")
-    v4: Any = v1.get("ts", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ts")
-    v5: Any = v1.get("eventName", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "eventName")
-    v6: Any = v1.get("eventData", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "eventData")
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_TRACK_EVENT_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_TRACK_EVENT_MAPPING, data)
+    v2: Any = v1.get("identity", missing)
+    v3: Any = v1.get("objectId", missing)
+    v4: Any = v1.get("ts", missing)
+    v5: Any = v1.get("eventName", missing)
+    v6: Any = v1.get("eventData", missing)
     v7: Any = _m.encode_nested(v6, "flatten", "json", "_")
     v8: Any = _m.rename_keys(v7, {}, "snake")
     v9: dict[str, Any] = {}
     v9["type"] = "event"
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v9["identity"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v9["objectId"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v9["ts"] = v4
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v9["evtName"] = v5
-    if v8 is not _m.MISSING:
+    if v8 is not missing:
         v9["evtData"] = v8
     v10: list[Any] = [v9]
     v11: dict[str, Any] = {"d": v10}
@@ -403,49 +713,46 @@ def body_track_event(data: Mapping[str, Any]) -> Any:
 
 
 def map_order_completed(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v2: Any = v1.get("revenue", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "revenue")
-    v3: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v2: Any = v1.get("revenue", missing) if type(v1) is dict else _m.step(v1, "revenue")
+    v3: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v4: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
+        data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
-    v5: Any = v1.get("order_id", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "order_id")
-    v6: Any = _m.MISSING
-    if v2 is not _m.MISSING and v2 is not None:
+    v5: Any = v1.get("order_id", missing) if type(v1) is dict else _m.step(v1, "order_id")
+    v6: Any = missing
+    if v2 is not missing and v2 is not None:
         v6 = v2
     else:
-        v7: Any = v1.get("total", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "total")
+        v7: Any = v1.get("total", missing) if type(v1) is dict else _m.step(v1, "total")
         v6 = v7
-    v8: Any = v1.get("currency", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "currency")
-    v9: Any = v1.get("products", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "products")
+    v8: Any = v1.get("currency", missing) if type(v1) is dict else _m.step(v1, "currency")
+    v9: Any = v1.get("products", missing) if type(v1) is dict else _m.step(v1, "products")
     v10: dict[str, Any] = {}
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v10["identity"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v10["objectId"] = v4
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v10["chargedId"] = v5
-    if v6 is not _m.MISSING:
+    if v6 is not missing:
         v10["amount"] = v6
-    if v8 is not _m.MISSING:
+    if v8 is not missing:
         v10["currency"] = v8
-    if v9 is not _m.MISSING:
+    if v9 is not missing:
         v10["items"] = v9
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v10["eventData"] = v1
     return v10
 
 
 def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v2: Any = data.get("userId", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["identity"] = v2
@@ -455,11 +762,7 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["identity"] = v3
-    v4: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
-    )
+    v4: Any = data.get("anonymousId", missing)
     if v4 is not missing:
         if type(v4) is str and v4:
             v1["objectId"] = v4
@@ -469,12 +772,8 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v5 is not _p.DROP:
                 v1["objectId"] = v5
-    v6: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v7: Any = v6.get("order_id", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "order_id")
+    v6: Any = data.get("properties", missing)
+    v7: Any = v6.get("order_id", missing) if type(v6) is dict else _m.step(v6, "order_id")
     if v7 is not missing:
         if type(v7) is str and v7:
             v1["chargedId"] = v7
@@ -484,28 +783,16 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v8 is not _p.DROP:
                 v1["chargedId"] = v8
-    v9: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v9 = v9.get("revenue", _m.MISSING) if isinstance(v9, dict) else _m.step(v9, "revenue")
-    v10: Any = _m.MISSING
-    if v9 is not _m.MISSING and v9 is not None:
-        v11: Any = (
-            data.get("properties", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "properties")
-        )
-        v11 = v11.get("revenue", _m.MISSING) if isinstance(v11, dict) else _m.step(v11, "revenue")
+    v9: Any = data.get("properties", missing)
+    v9 = v9.get("revenue", missing) if type(v9) is dict else _m.step(v9, "revenue")
+    v10: Any = missing
+    if v9 is not missing and v9 is not None:
+        v11: Any = data.get("properties", missing)
+        v11 = v11.get("revenue", missing) if type(v11) is dict else _m.step(v11, "revenue")
         v10 = v11
     else:
-        v12: Any = (
-            data.get("properties", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "properties")
-        )
-        v12 = v12.get("total", _m.MISSING) if isinstance(v12, dict) else _m.step(v12, "total")
+        v12: Any = data.get("properties", missing)
+        v12 = v12.get("total", missing) if type(v12) is dict else _m.step(v12, "total")
         v10 = v12
     if v10 is not missing:
         if type(v10) in (int, float):
@@ -516,7 +803,7 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v13 is not _p.DROP:
                 v1["amount"] = v13
-    v14: Any = v6.get("currency", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "currency")
+    v14: Any = v6.get("currency", missing) if type(v6) is dict else _m.step(v6, "currency")
     if v14 is not missing:
         if type(v14) is str and v14:
             v1["currency"] = v14
@@ -526,7 +813,7 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v15 is not _p.DROP:
                 v1["currency"] = v15
-    v16: Any = v6.get("products", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "products")
+    v16: Any = v6.get("products", missing) if type(v6) is dict else _m.step(v6, "products")
     if v16 is not missing:
         if type(v16) is list and all(type(i) is dict for i in v16):
             v1["items"] = v16
@@ -549,16 +836,19 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_order_completed(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = v1.get("identity", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "identity")
-    v3: Any = v1.get("objectId", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "objectId")
-    v4: Any = v1.get("ts", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ts")
-    v5: Any = v1.get("chargedId", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "chargedId")
-    v6: Any = v1.get("amount", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "amount")
-    v7: Any = v1.get("currency", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "currency")
-    v8: Any = v1.get("items", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "items")
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_ORDER_COMPLETED_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_ORDER_COMPLETED_MAPPING, data)
+    v2: Any = v1.get("identity", missing)
+    v3: Any = v1.get("objectId", missing)
+    v4: Any = v1.get("ts", missing)
+    v5: Any = v1.get("chargedId", missing)
+    v6: Any = v1.get("amount", missing)
+    v7: Any = v1.get("currency", missing)
+    v8: Any = v1.get("items", missing)
 
     def v9(v9_item: Any) -> Any:
         v10: Any = _m.encode_nested(v9_item, "flatten", "json", "_")
@@ -567,14 +857,14 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
 
     v12: Any = _m.map_items(v8, v9)
     v13: dict[str, Any] = {"Charged ID": v5, "Amount": v6, "Currency": v7, "Items": v12}
-    v14: Any = v1.get("eventData", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "eventData")
+    v14: Any = v1.get("eventData", missing)
     v15: Any = (
         {
             k: v
             for k, v in v14.items()
             if k not in {"currency", "order_id", "products", "revenue", "total"}
         }
-        if isinstance(v14, dict)
+        if type(v14) is dict
         else v14
     )
     v16: Any = _m.encode_nested(v15, "flatten", "json", "_")
@@ -585,11 +875,11 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
     v19: Any = _m.clean(v18)
     v20: dict[str, Any] = {}
     v20["type"] = "event"
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v20["identity"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v20["objectId"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v20["ts"] = v4
     v20["evtName"] = "Charged"
     v20["evtData"] = v19
@@ -599,34 +889,31 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
 
 
 def map_page_viewed(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v2: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
+        data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
-    v3: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
-    v4: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v3: Any = data.get("name", missing) if type(data) is dict else _m.step(data, "name")
+    v4: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
     v5: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v5["identity"] = v1
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v5["objectId"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v5["name"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v5["eventData"] = v4
     return v5
 
 
 def payload_page_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v2: Any = data.get("userId", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["identity"] = v2
@@ -636,11 +923,7 @@ def payload_page_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["identity"] = v3
-    v4: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
-    )
+    v4: Any = data.get("anonymousId", missing)
     if v4 is not missing:
         if type(v4) is str and v4:
             v1["objectId"] = v4
@@ -650,7 +933,7 @@ def payload_page_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v5 is not _p.DROP:
                 v1["objectId"] = v5
-    v6: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    v6: Any = data.get("name", missing)
     if v6 is not missing:
         if type(v6) is str and v6:
             v1["name"] = v6
@@ -660,11 +943,7 @@ def payload_page_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v7 is not _p.DROP:
                 v1["name"] = v7
-    v8: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v8: Any = data.get("properties", missing)
     if v8 is not missing:
         if type(v8) is dict:
             v1["eventData"] = v8
@@ -678,14 +957,17 @@ def payload_page_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_page_viewed(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = v1.get("identity", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "identity")
-    v3: Any = v1.get("objectId", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "objectId")
-    v4: Any = v1.get("ts", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ts")
-    v5: Any = v1.get("eventData", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "eventData")
-    v6: Any = v1.get("name", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "name")
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_PAGE_VIEWED_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_PAGE_VIEWED_MAPPING, data)
+    v2: Any = v1.get("identity", missing)
+    v3: Any = v1.get("objectId", missing)
+    v4: Any = v1.get("ts", missing)
+    v5: Any = v1.get("eventData", missing)
+    v6: Any = v1.get("name", missing)
     v7: dict[str, Any] = {"name": v6}
     v8: dict[str, Any] = {}
     _m.assign(v8, v5)
@@ -695,11 +977,11 @@ def body_page_viewed(data: Mapping[str, Any]) -> Any:
     v11: Any = _m.rename_keys(v10, {}, "snake")
     v12: dict[str, Any] = {}
     v12["type"] = "event"
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v12["identity"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v12["objectId"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v12["ts"] = v4
     v12["evtName"] = "Web Page Viewed"
     v12["evtData"] = v11
@@ -709,34 +991,31 @@ def body_page_viewed(data: Mapping[str, Any]) -> Any:
 
 
 def map_screen_viewed(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v2: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
+        data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
-    v3: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
-    v4: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v3: Any = data.get("name", missing) if type(data) is dict else _m.step(data, "name")
+    v4: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
     v5: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v5["identity"] = v1
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v5["objectId"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v5["name"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v5["eventData"] = v4
     return v5
 
 
 def payload_screen_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v2: Any = data.get("userId", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["identity"] = v2
@@ -746,11 +1025,7 @@ def payload_screen_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["identity"] = v3
-    v4: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
-    )
+    v4: Any = data.get("anonymousId", missing)
     if v4 is not missing:
         if type(v4) is str and v4:
             v1["objectId"] = v4
@@ -760,7 +1035,7 @@ def payload_screen_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v5 is not _p.DROP:
                 v1["objectId"] = v5
-    v6: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    v6: Any = data.get("name", missing)
     if v6 is not missing:
         if type(v6) is str and v6:
             v1["name"] = v6
@@ -770,11 +1045,7 @@ def payload_screen_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v7 is not _p.DROP:
                 v1["name"] = v7
-    v8: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v8: Any = data.get("properties", missing)
     if v8 is not missing:
         if type(v8) is dict:
             v1["eventData"] = v8
@@ -788,14 +1059,17 @@ def payload_screen_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_screen_viewed(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = v1.get("identity", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "identity")
-    v3: Any = v1.get("objectId", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "objectId")
-    v4: Any = v1.get("ts", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ts")
-    v5: Any = v1.get("eventData", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "eventData")
-    v6: Any = v1.get("name", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "name")
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_SCREEN_VIEWED_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_SCREEN_VIEWED_MAPPING, data)
+    v2: Any = v1.get("identity", missing)
+    v3: Any = v1.get("objectId", missing)
+    v4: Any = v1.get("ts", missing)
+    v5: Any = v1.get("eventData", missing)
+    v6: Any = v1.get("name", missing)
     v7: dict[str, Any] = {"name": v6}
     v8: dict[str, Any] = {}
     _m.assign(v8, v5)
@@ -805,11 +1079,11 @@ def body_screen_viewed(data: Mapping[str, Any]) -> Any:
     v11: Any = _m.rename_keys(v10, {}, "snake")
     v12: dict[str, Any] = {}
     v12["type"] = "event"
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v12["identity"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v12["objectId"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v12["ts"] = v4
     v12["evtName"] = "App Screen Viewed"
     v12["evtData"] = v11
@@ -819,40 +1093,35 @@ def body_screen_viewed(data: Mapping[str, Any]) -> Any:
 
 
 def map_alias_user(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("previousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "previousId")
-    )
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v3: Any = _m.MISSING
-    if v1 is not _m.MISSING and v1 is not None:
+    missing = _m.MISSING
+    v1: Any = data.get("previousId", missing) if type(data) is dict else _m.step(data, "previousId")
+    v2: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
+    v3: Any = missing
+    if v1 is not missing and v1 is not None:
         v3 = v1
     else:
         v4: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
+            data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
         )
         v3 = v4
-    v5: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v5 = v5.get("traits", _m.MISSING) if isinstance(v5, dict) else _m.step(v5, "traits")
+    v5: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
+    v5 = v5.get("traits", missing) if type(v5) is dict else _m.step(v5, "traits")
     v6: dict[str, Any] = {}
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v6["identity"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v6["objectId"] = v3
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v6["profileData"] = v5
     return v6
 
 
 def payload_alias_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v2: Any = data.get("userId", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["identity"] = v2
@@ -862,25 +1131,13 @@ def payload_alias_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["identity"] = v3
-    v4: Any = (
-        data.get("previousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "previousId")
-    )
-    v5: Any = _m.MISSING
-    if v4 is not _m.MISSING and v4 is not None:
-        v6: Any = (
-            data.get("previousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "previousId")
-        )
+    v4: Any = data.get("previousId", missing)
+    v5: Any = missing
+    if v4 is not missing and v4 is not None:
+        v6: Any = data.get("previousId", missing)
         v5 = v6
     else:
-        v7: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
-        )
+        v7: Any = data.get("anonymousId", missing)
         v5 = v7
     if v5 is not missing:
         if type(v5) is str and v5:
@@ -891,10 +1148,8 @@ def payload_alias_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v8 is not _p.DROP:
                 v1["objectId"] = v8
-    v9: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v10: Any = v9.get("traits", _m.MISSING) if isinstance(v9, dict) else _m.step(v9, "traits")
+    v9: Any = data.get("context", missing)
+    v10: Any = v9.get("traits", missing) if type(v9) is dict else _m.step(v9, "traits")
     if v10 is not missing:
         if type(v10) is dict:
             v1["profileData"] = v10
@@ -907,32 +1162,37 @@ def payload_alias_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     return v1
 
 
+_BODY_ALIAS_USER_1: Any = {
+    "name": "Name",
+    "birthday": "DOB",
+    "avatar": "Photo",
+    "gender": "Gender",
+    "phone": "Phone",
+    "email": "Email",
+}
+_BODY_ALIAS_USER_2: Any = {"male": "M", "female": "F", "m": "M", "f": "F"}
+
+
 def body_alias_user(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = (
-        v1.get("profileData", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "profileData")
-    )
-    v3: Any = v1.get("identity", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "identity")
-    v4: Any = v1.get("objectId", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "objectId")
-    v5: Any = v1.get("ts", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ts")
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_ALIAS_USER_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_ALIAS_USER_MAPPING, data)
+    v2: Any = v1.get("profileData", missing)
+    v3: Any = v1.get("identity", missing)
+    v4: Any = v1.get("objectId", missing)
+    v5: Any = v1.get("ts", missing)
     v6: Any = _m.encode_nested(v2, "flatten", "keep", "_")
-    v7: Any = _m.rename_keys(
-        v6,
-        {
-            "name": "Name",
-            "birthday": "DOB",
-            "avatar": "Photo",
-            "gender": "Gender",
-            "phone": "Phone",
-            "email": "Email",
-        },
-        "snake",
+    v7: Any = _m.rename_keys(v6, _BODY_ALIAS_USER_1, "snake")
+    v8: Any = v2.get("gender", missing) if type(v2) is dict else _m.step(v2, "gender")
+    v9: Any = (
+        _BODY_ALIAS_USER_2.get(v8.casefold(), missing)
+        if type(v8) is str
+        else _m.lookup(v8, _BODY_ALIAS_USER_2, True, folded=True)
     )
-    v8: Any = v2.get("gender", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "gender")
-    v9: Any = _m.lookup(v8, {"male": "M", "female": "F", "m": "M", "f": "F"}, True, folded=True)
-    if v9 is _m.MISSING:
+    if v9 is missing:
         v9 = v8
     v10: dict[str, Any] = {"Gender": v9}
     v11: dict[str, Any] = {}
@@ -942,11 +1202,11 @@ def body_alias_user(data: Mapping[str, Any]) -> Any:
     v12: Any = _m.clean(v11)
     v13: dict[str, Any] = {}
     v13["type"] = "profile"
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v13["identity"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v13["objectId"] = v4
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v13["ts"] = v5
     v13["profileData"] = v12
     v14: list[Any] = [v13]
@@ -955,31 +1215,26 @@ def body_alias_user(data: Mapping[str, Any]) -> Any:
 
 
 def map_user_upload(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
-    v2: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v3: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("timestamp", missing) if type(data) is dict else _m.step(data, "timestamp")
+    v2: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v3: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v4: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v4["ts"] = v1
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v4["profileData"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v4["identity"] = v3
     return v4
 
 
 def payload_user_upload(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
+    v2: Any = data.get("timestamp", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["ts"] = v2
@@ -989,11 +1244,7 @@ def payload_user_upload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v3 is not _p.DROP:
                 v1["ts"] = v3
-    v4: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v4: Any = data.get("properties", missing)
     if v4 is not missing:
         if type(v4) is dict:
             v1["profileData"] = v4
@@ -1003,7 +1254,7 @@ def payload_user_upload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v5 is not _p.DROP:
                 v1["profileData"] = v5
-    v6: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v6: Any = data.get("userId", missing)
     if v6 is not missing:
         if type(v6) is str and v6:
             v1["identity"] = v6
@@ -1019,22 +1270,23 @@ def payload_user_upload(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_user_upload(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = (
-        v1.get("profileData", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "profileData")
-    )
-    v3: Any = v1.get("identity", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "identity")
-    v4: Any = v1.get("ts", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "ts")
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_USER_UPLOAD_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_USER_UPLOAD_MAPPING, data)
+    v2: Any = v1.get("profileData", missing)
+    v3: Any = v1.get("identity", missing)
+    v4: Any = v1.get("ts", missing)
     v5: dict[str, Any] = {}
     v5["type"] = "profile"
     v5["source"] = "Segment"
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v5["profileData"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v5["identity"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v5["ts"] = v4
     v6: list[Any] = [v5]
     v7: dict[str, Any] = {"d": v6}
@@ -1042,17 +1294,20 @@ def body_user_upload(data: Mapping[str, Any]) -> Any:
 
 
 def map_user_delete(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v2: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v2["identity"] = v1
     return v2
 
 
 def payload_user_delete(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v2: Any = data.get("userId", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["identity"] = v2
@@ -1068,14 +1323,17 @@ def payload_user_delete(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_user_delete(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v1 = v1.get("identity", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "identity")
-    v2: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
-        v2["identity"] = v1
-    return v2
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_USER_DELETE_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_USER_DELETE_MAPPING, data)
+    v2: Any = v1.get("identity", missing)
+    v3: dict[str, Any] = {}
+    if v2 is not missing:
+        v3["identity"] = v2
+    return v3
 
 
 def preset_1_matches(event: Mapping[str, Any]) -> bool:
@@ -1226,130 +1484,7 @@ DESTINATION = Destination(
                 path="/1/upload",
                 headers={},
                 body=body_identify_user,
-                body_mapping={
-                    "d": {
-                        "@if": {
-                            "exists": {"@path": "$.payload.pushToken"},
-                            "then": [
-                                {
-                                    "type": "profile",
-                                    "identity": {"@path": "$.payload.identity"},
-                                    "objectId": {"@path": "$.payload.objectId"},
-                                    "ts": {"@path": "$.payload.ts"},
-                                    "profileData": {
-                                        "@merge": {
-                                            "objects": [
-                                                {},
-                                                {
-                                                    "@keys": {
-                                                        "value": {
-                                                            "@encodeNested": {
-                                                                "value": {
-                                                                    "@path": "$.payload.profileData"
-                                                                },
-                                                                "objects": "flatten",
-                                                                "arrays": "keep",
-                                                                "separator": "_",
-                                                            }
-                                                        },
-                                                        "rename": {
-                                                            "name": "Name",
-                                                            "birthday": "DOB",
-                                                            "avatar": "Photo",
-                                                            "gender": "Gender",
-                                                            "phone": "Phone",
-                                                            "email": "Email",
-                                                        },
-                                                        "case": "snake",
-                                                    }
-                                                },
-                                                {
-                                                    "Gender": {
-                                                        "@lookup": {
-                                                            "value": {
-                                                                "@path": "$.payload.profileData.gender"
-                                                            },
-                                                            "table": {
-                                                                "male": "M",
-                                                                "female": "F",
-                                                                "m": "M",
-                                                                "f": "F",
-                                                            },
-                                                            "ignore_case": True,
-                                                        }
-                                                    }
-                                                },
-                                            ]
-                                        }
-                                    },
-                                },
-                                {
-                                    "type": "token",
-                                    "identity": {"@path": "$.payload.identity"},
-                                    "objectId": {"@path": "$.payload.objectId"},
-                                    "tokenData": {
-                                        "id": {"@path": "$.payload.pushToken"},
-                                        "type": {"@path": "$.payload.tokenType"},
-                                    },
-                                },
-                            ],
-                            "else": [
-                                {
-                                    "type": "profile",
-                                    "identity": {"@path": "$.payload.identity"},
-                                    "objectId": {"@path": "$.payload.objectId"},
-                                    "ts": {"@path": "$.payload.ts"},
-                                    "profileData": {
-                                        "@merge": {
-                                            "objects": [
-                                                {},
-                                                {
-                                                    "@keys": {
-                                                        "value": {
-                                                            "@encodeNested": {
-                                                                "value": {
-                                                                    "@path": "$.payload.profileData"
-                                                                },
-                                                                "objects": "flatten",
-                                                                "arrays": "keep",
-                                                                "separator": "_",
-                                                            }
-                                                        },
-                                                        "rename": {
-                                                            "name": "Name",
-                                                            "birthday": "DOB",
-                                                            "avatar": "Photo",
-                                                            "gender": "Gender",
-                                                            "phone": "Phone",
-                                                            "email": "Email",
-                                                        },
-                                                        "case": "snake",
-                                                    }
-                                                },
-                                                {
-                                                    "Gender": {
-                                                        "@lookup": {
-                                                            "value": {
-                                                                "@path": "$.payload.profileData.gender"
-                                                            },
-                                                            "table": {
-                                                                "male": "M",
-                                                                "female": "F",
-                                                                "m": "M",
-                                                                "f": "F",
-                                                            },
-                                                            "ignore_case": True,
-                                                        }
-                                                    }
-                                                },
-                                            ]
-                                        }
-                                    },
-                                }
-                            ],
-                        }
-                    }
-                },
+                body_mapping=_BODY_IDENTIFY_USER_MAPPING,
             ),
             model=models.IdentifyUserPayload,
             requirements=(
@@ -1392,30 +1527,7 @@ DESTINATION = Destination(
                 path="/1/upload",
                 headers={},
                 body=body_track_event,
-                body_mapping={
-                    "d": [
-                        {
-                            "type": "event",
-                            "identity": {"@path": "$.payload.identity"},
-                            "objectId": {"@path": "$.payload.objectId"},
-                            "ts": {"@path": "$.payload.ts"},
-                            "evtName": {"@path": "$.payload.eventName"},
-                            "evtData": {
-                                "@keys": {
-                                    "value": {
-                                        "@encodeNested": {
-                                            "value": {"@path": "$.payload.eventData"},
-                                            "objects": "flatten",
-                                            "arrays": "json",
-                                            "separator": "_",
-                                        }
-                                    },
-                                    "case": "snake",
-                                }
-                            },
-                        }
-                    ]
-                },
+                body_mapping=_BODY_TRACK_EVENT_MAPPING,
             ),
             model=models.TrackEventPayload,
             requirements=(
@@ -1467,72 +1579,7 @@ DESTINATION = Destination(
                 path="/1/upload",
                 headers={},
                 body=body_order_completed,
-                body_mapping={
-                    "d": [
-                        {
-                            "type": "event",
-                            "identity": {"@path": "$.payload.identity"},
-                            "objectId": {"@path": "$.payload.objectId"},
-                            "ts": {"@path": "$.payload.ts"},
-                            "evtName": "Charged",
-                            "evtData": {
-                                "@merge": {
-                                    "objects": [
-                                        {
-                                            "Charged ID": {"@path": "$.payload.chargedId"},
-                                            "Amount": {"@path": "$.payload.amount"},
-                                            "Currency": {"@path": "$.payload.currency"},
-                                            "Items": {
-                                                "@arrayPath": [
-                                                    "$.payload.items",
-                                                    {
-                                                        "@keys": {
-                                                            "value": {
-                                                                "@encodeNested": {
-                                                                    "value": {"@path": "$"},
-                                                                    "objects": "flatten",
-                                                                    "arrays": "json",
-                                                                    "separator": "_",
-                                                                }
-                                                            },
-                                                            "case": "snake",
-                                                        }
-                                                    },
-                                                ]
-                                            },
-                                        },
-                                        {
-                                            "@keys": {
-                                                "value": {
-                                                    "@encodeNested": {
-                                                        "value": {
-                                                            "@omit": {
-                                                                "value": {
-                                                                    "@path": "$.payload.eventData"
-                                                                },
-                                                                "keys": [
-                                                                    "products",
-                                                                    "order_id",
-                                                                    "revenue",
-                                                                    "total",
-                                                                    "currency",
-                                                                ],
-                                                            }
-                                                        },
-                                                        "objects": "flatten",
-                                                        "arrays": "json",
-                                                        "separator": "_",
-                                                    }
-                                                },
-                                                "case": "snake",
-                                            }
-                                        },
-                                    ]
-                                }
-                            },
-                        }
-                    ]
-                },
+                body_mapping=_BODY_ORDER_COMPLETED_MAPPING,
             ),
             model=models.OrderCompletedPayload,
             requirements=(
@@ -1575,37 +1622,7 @@ DESTINATION = Destination(
                 path="/1/upload",
                 headers={},
                 body=body_page_viewed,
-                body_mapping={
-                    "d": [
-                        {
-                            "type": "event",
-                            "identity": {"@path": "$.payload.identity"},
-                            "objectId": {"@path": "$.payload.objectId"},
-                            "ts": {"@path": "$.payload.ts"},
-                            "evtName": "Web Page Viewed",
-                            "evtData": {
-                                "@keys": {
-                                    "value": {
-                                        "@encodeNested": {
-                                            "value": {
-                                                "@merge": {
-                                                    "objects": [
-                                                        {"@path": "$.payload.eventData"},
-                                                        {"name": {"@path": "$.payload.name"}},
-                                                    ]
-                                                }
-                                            },
-                                            "objects": "flatten",
-                                            "arrays": "json",
-                                            "separator": "_",
-                                        }
-                                    },
-                                    "case": "snake",
-                                }
-                            },
-                        }
-                    ]
-                },
+                body_mapping=_BODY_PAGE_VIEWED_MAPPING,
             ),
             model=models.PageViewedPayload,
             requirements=(
@@ -1648,37 +1665,7 @@ DESTINATION = Destination(
                 path="/1/upload",
                 headers={},
                 body=body_screen_viewed,
-                body_mapping={
-                    "d": [
-                        {
-                            "type": "event",
-                            "identity": {"@path": "$.payload.identity"},
-                            "objectId": {"@path": "$.payload.objectId"},
-                            "ts": {"@path": "$.payload.ts"},
-                            "evtName": "App Screen Viewed",
-                            "evtData": {
-                                "@keys": {
-                                    "value": {
-                                        "@encodeNested": {
-                                            "value": {
-                                                "@merge": {
-                                                    "objects": [
-                                                        {"@path": "$.payload.eventData"},
-                                                        {"name": {"@path": "$.payload.name"}},
-                                                    ]
-                                                }
-                                            },
-                                            "objects": "flatten",
-                                            "arrays": "json",
-                                            "separator": "_",
-                                        }
-                                    },
-                                    "case": "snake",
-                                }
-                            },
-                        }
-                    ]
-                },
+                body_mapping=_BODY_SCREEN_VIEWED_MAPPING,
             ),
             model=models.ScreenViewedPayload,
             requirements=(
@@ -1726,60 +1713,7 @@ DESTINATION = Destination(
                 path="/1/upload",
                 headers={},
                 body=body_alias_user,
-                body_mapping={
-                    "d": [
-                        {
-                            "type": "profile",
-                            "identity": {"@path": "$.payload.identity"},
-                            "objectId": {"@path": "$.payload.objectId"},
-                            "ts": {"@path": "$.payload.ts"},
-                            "profileData": {
-                                "@merge": {
-                                    "objects": [
-                                        {},
-                                        {
-                                            "@keys": {
-                                                "value": {
-                                                    "@encodeNested": {
-                                                        "value": {"@path": "$.payload.profileData"},
-                                                        "objects": "flatten",
-                                                        "arrays": "keep",
-                                                        "separator": "_",
-                                                    }
-                                                },
-                                                "rename": {
-                                                    "name": "Name",
-                                                    "birthday": "DOB",
-                                                    "avatar": "Photo",
-                                                    "gender": "Gender",
-                                                    "phone": "Phone",
-                                                    "email": "Email",
-                                                },
-                                                "case": "snake",
-                                            }
-                                        },
-                                        {
-                                            "Gender": {
-                                                "@lookup": {
-                                                    "value": {
-                                                        "@path": "$.payload.profileData.gender"
-                                                    },
-                                                    "table": {
-                                                        "male": "M",
-                                                        "female": "F",
-                                                        "m": "M",
-                                                        "f": "F",
-                                                    },
-                                                    "ignore_case": True,
-                                                }
-                                            }
-                                        },
-                                    ]
-                                }
-                            },
-                        }
-                    ]
-                },
+                body_mapping=_BODY_ALIAS_USER_MAPPING,
             ),
             model=models.AliasUserPayload,
             requirements=(
@@ -1821,17 +1755,7 @@ DESTINATION = Destination(
                 path="/1/upload",
                 headers={},
                 body=body_user_upload,
-                body_mapping={
-                    "d": [
-                        {
-                            "type": "profile",
-                            "source": "Segment",
-                            "profileData": {"@path": "$.payload.profileData"},
-                            "identity": {"@path": "$.payload.identity"},
-                            "ts": {"@path": "$.payload.ts"},
-                        }
-                    ]
-                },
+                body_mapping=_BODY_USER_UPLOAD_MAPPING,
             ),
             model=models.UserUploadPayload,
             batch=BatchSpec(
@@ -1855,7 +1779,7 @@ DESTINATION = Destination(
                 path="/1/delete/profiles.json",
                 headers={},
                 body=body_user_delete,
-                body_mapping={"identity": {"@path": "$.payload.identity"}},
+                body_mapping=_BODY_USER_DELETE_MAPPING,
             ),
             model=models.UserDeletePayload,
         ),

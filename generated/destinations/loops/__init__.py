@@ -20,6 +20,76 @@ _SCHEMA_CREATE_OR_UPDATE_CONTACT: dict[str, Any] = load_schema(
     __name__, "create_or_update_contact.json"
 )
 _SCHEMA_SEND_EVENT: dict[str, Any] = load_schema(__name__, "send_event.json")
+_BODY_CREATE_OR_UPDATE_CONTACT_MAPPING: Any = {
+    "@merge": {
+        "objects": [
+            {"@omit": {"value": {"@path": "$.payload.customAttributes"}, "keys": ["mailingLists"]}},
+            {
+                "@omit": {
+                    "value": {"@path": "$.payload"},
+                    "keys": ["customAttributes", "mailingLists"],
+                }
+            },
+            {
+                "mailingLists": {
+                    "@eachValue": {
+                        "mapping": {
+                            "@lookup": {
+                                "value": {"@path": "$"},
+                                "table": {"true": True, "false": False},
+                            }
+                        },
+                        "value": {
+                            "@pick": {
+                                "values": [True, False, "true", "false"],
+                                "value": {
+                                    "@merge": {
+                                        "objects": [
+                                            {
+                                                "@if": {
+                                                    "exists": {
+                                                        "@lookup": {
+                                                            "value": {
+                                                                "@json": {
+                                                                    "mode": "encode",
+                                                                    "value": {
+                                                                        "@path": "$.payload.mailingLists"
+                                                                    },
+                                                                }
+                                                            },
+                                                            "table": {"{}": None},
+                                                        }
+                                                    },
+                                                    "then": {"@path": "$.payload.mailingLists"},
+                                                    "else": {
+                                                        "@path": "$.payload.customAttributes.mailingLists"
+                                                    },
+                                                }
+                                            }
+                                        ]
+                                    }
+                                },
+                            }
+                        },
+                    }
+                }
+            },
+        ]
+    }
+}
+_BODY_SEND_EVENT_MAPPING: Any = {
+    "@merge": {
+        "objects": [
+            {
+                "email": {"@path": "$.payload.email"},
+                "eventName": {"@path": "$.payload.eventName"},
+                "userId": {"@path": "$.payload.userId"},
+                "eventProperties": {"@path": "$.payload.eventProperties"},
+            },
+            {"@path": "$.payload.contactProperties"},
+        ]
+    }
+}
 _FIELD_SCHEMA_1: dict[str, Any] = _SCHEMA_CREATE_OR_UPDATE_CONTACT["properties"]["customAttributes"]
 _FIELD_SCHEMA_2: dict[str, Any] = _SCHEMA_CREATE_OR_UPDATE_CONTACT["properties"]["email"]
 _FIELD_SCHEMA_3: dict[str, Any] = _SCHEMA_CREATE_OR_UPDATE_CONTACT["properties"]["firstName"]
@@ -35,48 +105,49 @@ _FIELD_SCHEMA_12: dict[str, Any] = _SCHEMA_SEND_EVENT["properties"]["idempotency
 
 
 def map_create_or_update_contact(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v2: Any = v1.get("email", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "email")
-    v3: Any = v1.get("source", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "source")
-    v4: Any = _m.MISSING
-    if v2 is not _m.MISSING and v2 is not None:
+    missing = _m.MISSING
+    v1: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
+    v2: Any = v1.get("email", missing) if type(v1) is dict else _m.step(v1, "email")
+    v3: Any = v1.get("source", missing) if type(v1) is dict else _m.step(v1, "source")
+    v4: Any = missing
+    if v2 is not missing and v2 is not None:
         v4 = v2
     else:
-        v5: Any = (
-            data.get("email", _m.MISSING) if isinstance(data, dict) else _m.step(data, "email")
-        )
+        v5: Any = data.get("email", missing) if type(data) is dict else _m.step(data, "email")
         v4 = v5
-    v6: Any = v1.get("firstName", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "firstName")
-    v7: Any = v1.get("lastName", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "lastName")
-    v8: Any = _m.MISSING
-    if v3 is not _m.MISSING and v3 is not None:
+    v6: Any = v1.get("firstName", missing) if type(v1) is dict else _m.step(v1, "firstName")
+    v7: Any = v1.get("lastName", missing) if type(v1) is dict else _m.step(v1, "lastName")
+    v8: Any = missing
+    if v3 is not missing and v3 is not None:
         v8 = v3
     else:
         v8 = "Segment"
-    v9: Any = v1.get("userGroup", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "userGroup")
-    v10: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v9: Any = v1.get("userGroup", missing) if type(v1) is dict else _m.step(v1, "userGroup")
+    v10: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v11: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v11["customAttributes"] = v1
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v11["email"] = v4
-    if v6 is not _m.MISSING:
+    if v6 is not missing:
         v11["firstName"] = v6
-    if v7 is not _m.MISSING:
+    if v7 is not missing:
         v11["lastName"] = v7
-    if v8 is not _m.MISSING:
+    if v8 is not missing:
         v11["source"] = v8
-    if v9 is not _m.MISSING:
+    if v9 is not missing:
         v11["userGroup"] = v9
-    if v10 is not _m.MISSING:
+    if v10 is not missing:
         v11["userId"] = v10
     return v11
 
 
 def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v2: Any = data.get("traits", missing)
     if v2 is not missing:
         if type(v2) is dict:
             v1["customAttributes"] = v2
@@ -86,19 +157,15 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
                 return None
             if v3 is not _p.DROP:
                 v1["customAttributes"] = v3
-    v4: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v4 = v4.get("email", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "email")
-    v5: Any = _m.MISSING
-    if v4 is not _m.MISSING and v4 is not None:
-        v6: Any = (
-            data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-        )
-        v6 = v6.get("email", _m.MISSING) if isinstance(v6, dict) else _m.step(v6, "email")
+    v4: Any = data.get("traits", missing)
+    v4 = v4.get("email", missing) if type(v4) is dict else _m.step(v4, "email")
+    v5: Any = missing
+    if v4 is not missing and v4 is not None:
+        v6: Any = data.get("traits", missing)
+        v6 = v6.get("email", missing) if type(v6) is dict else _m.step(v6, "email")
         v5 = v6
     else:
-        v7: Any = (
-            data.get("email", _m.MISSING) if isinstance(data, dict) else _m.step(data, "email")
-        )
+        v7: Any = data.get("email", missing)
         v5 = v7
     if v5 is not missing:
         if type(v5) is str and v5 and _p.check_format(v5, "email"):
@@ -109,7 +176,7 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
                 return None
             if v8 is not _p.DROP:
                 v1["email"] = v8
-    v9: Any = v2.get("firstName", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "firstName")
+    v9: Any = v2.get("firstName", missing) if type(v2) is dict else _m.step(v2, "firstName")
     if v9 is not missing:
         if type(v9) is str and v9:
             v1["firstName"] = v9
@@ -119,7 +186,7 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
                 return None
             if v10 is not _p.DROP:
                 v1["firstName"] = v10
-    v11: Any = v2.get("lastName", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "lastName")
+    v11: Any = v2.get("lastName", missing) if type(v2) is dict else _m.step(v2, "lastName")
     if v11 is not missing:
         if type(v11) is str and v11:
             v1["lastName"] = v11
@@ -129,14 +196,12 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
                 return None
             if v12 is not _p.DROP:
                 v1["lastName"] = v12
-    v13: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v13 = v13.get("source", _m.MISSING) if isinstance(v13, dict) else _m.step(v13, "source")
-    v14: Any = _m.MISSING
-    if v13 is not _m.MISSING and v13 is not None:
-        v15: Any = (
-            data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-        )
-        v15 = v15.get("source", _m.MISSING) if isinstance(v15, dict) else _m.step(v15, "source")
+    v13: Any = data.get("traits", missing)
+    v13 = v13.get("source", missing) if type(v13) is dict else _m.step(v13, "source")
+    v14: Any = missing
+    if v13 is not missing and v13 is not None:
+        v15: Any = data.get("traits", missing)
+        v15 = v15.get("source", missing) if type(v15) is dict else _m.step(v15, "source")
         v14 = v15
     else:
         v14 = "Segment"
@@ -149,7 +214,7 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
                 return None
             if v16 is not _p.DROP:
                 v1["source"] = v16
-    v17: Any = v2.get("userGroup", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "userGroup")
+    v17: Any = v2.get("userGroup", missing) if type(v2) is dict else _m.step(v2, "userGroup")
     if v17 is not missing:
         if type(v17) is str and v17:
             v1["userGroup"] = v17
@@ -159,7 +224,7 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
                 return None
             if v18 is not _p.DROP:
                 v1["userGroup"] = v18
-    v19: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v19: Any = data.get("userId", missing)
     if v19 is not missing:
         if type(v19) is str and v19:
             v1["userId"] = v19
@@ -174,47 +239,53 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
     return v1
 
 
+_BODY_CREATE_OR_UPDATE_CONTACT_1: Any = {"{}": None}
+_BODY_CREATE_OR_UPDATE_CONTACT_2: Any = [True, False, "true", "false"]
+_BODY_CREATE_OR_UPDATE_CONTACT_3: Any = {"true": True, "false": False}
+
+
 def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = (
-        v1.get("customAttributes", _m.MISSING)
-        if isinstance(v1, dict)
-        else _m.step(v1, "customAttributes")
-    )
-    v3: Any = (
-        v1.get("mailingLists", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "mailingLists")
-    )
-    v4: Any = (
-        {k: v for k, v in v2.items() if k not in {"mailingLists"}} if isinstance(v2, dict) else v2
-    )
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_CREATE_OR_UPDATE_CONTACT_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_CREATE_OR_UPDATE_CONTACT_MAPPING, data)
+    v2: Any = v1.get("customAttributes", missing)
+    v3: Any = v1.get("mailingLists", missing)
+    v4: Any = {k: v for k, v in v2.items() if k not in {"mailingLists"}} if type(v2) is dict else v2
     v5: Any = (
         {k: v for k, v in v1.items() if k not in {"customAttributes", "mailingLists"}}
-        if isinstance(v1, dict)
+        if type(v1) is dict
         else v1
     )
     v6: Any = _m.json_text(v3)
-    v7: Any = _m.lookup(v6, {"{}": None}, False)
-    if v7 is _m.MISSING:
+    v7: Any = (
+        _BODY_CREATE_OR_UPDATE_CONTACT_1.get(v6, missing)
+        if type(v6) is str
+        else _m.lookup(v6, _BODY_CREATE_OR_UPDATE_CONTACT_1, False)
+    )
+    if v7 is missing:
         v7 = v6
-    v8: Any = _m.MISSING
-    if v7 is not _m.MISSING and v7 is not None:
+    v8: Any = missing
+    if v7 is not missing and v7 is not None:
         v8 = v3
     else:
         v9: Any = (
-            v2.get("mailingLists", _m.MISSING)
-            if isinstance(v2, dict)
-            else _m.step(v2, "mailingLists")
+            v2.get("mailingLists", missing) if type(v2) is dict else _m.step(v2, "mailingLists")
         )
         v8 = v9
     v10: dict[str, Any] = {}
     _m.assign(v10, v8)
-    v11: Any = _m.select_entries(v10, None, [True, False, "true", "false"], True)
+    v11: Any = _m.select_entries(v10, None, _BODY_CREATE_OR_UPDATE_CONTACT_2, True)
 
     def v12(v12_item: Any) -> Any:
-        v13: Any = _m.lookup(v12_item, {"true": True, "false": False}, False)
-        if v13 is _m.MISSING:
+        v13: Any = (
+            _BODY_CREATE_OR_UPDATE_CONTACT_3.get(v12_item, missing)
+            if type(v12_item) is str
+            else _m.lookup(v12_item, _BODY_CREATE_OR_UPDATE_CONTACT_3, False)
+        )
+        if v13 is missing:
             v13 = v12_item
         return v13
 
@@ -228,65 +299,50 @@ def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
 
 
 def map_send_event(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v2: Any = v1.get("email", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "email")
-    v3: Any = _m.MISSING
-    if v2 is not _m.MISSING and v2 is not None:
+    missing = _m.MISSING
+    v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v2: Any = v1.get("email", missing) if type(v1) is dict else _m.step(v1, "email")
+    v3: Any = missing
+    if v2 is not missing and v2 is not None:
         v3 = v2
     else:
-        v4: Any = (
-            data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-        )
-        v4 = v4.get("traits", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "traits")
-        v4 = v4.get("email", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "email")
+        v4: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
+        v4 = v4.get("traits", missing) if type(v4) is dict else _m.step(v4, "traits")
+        v4 = v4.get("email", missing) if type(v4) is dict else _m.step(v4, "email")
         v3 = v4
-    v5: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
-    v6: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v7: Any = (
-        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
-    )
+    v5: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
+    v6: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
+    v7: Any = data.get("messageId", missing) if type(data) is dict else _m.step(data, "messageId")
     v8: dict[str, Any] = {}
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v8["email"] = v3
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v8["eventName"] = v5
-    if v6 is not _m.MISSING:
+    if v6 is not missing:
         v8["userId"] = v6
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v8["eventProperties"] = v1
-    if v7 is not _m.MISSING:
+    if v7 is not missing:
         v8["idempotencyKey"] = v7
     return v8
 
 
 def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v2 = v2.get("email", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "email")
-    v3: Any = _m.MISSING
-    if v2 is not _m.MISSING and v2 is not None:
-        v4: Any = (
-            data.get("properties", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "properties")
-        )
-        v4 = v4.get("email", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "email")
+    v2: Any = data.get("properties", missing)
+    v2 = v2.get("email", missing) if type(v2) is dict else _m.step(v2, "email")
+    v3: Any = missing
+    if v2 is not missing and v2 is not None:
+        v4: Any = data.get("properties", missing)
+        v4 = v4.get("email", missing) if type(v4) is dict else _m.step(v4, "email")
         v3 = v4
     else:
-        v5: Any = (
-            data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-        )
-        v5 = v5.get("traits", _m.MISSING) if isinstance(v5, dict) else _m.step(v5, "traits")
-        v5 = v5.get("email", _m.MISSING) if isinstance(v5, dict) else _m.step(v5, "email")
+        v5: Any = data.get("context", missing)
+        v5 = v5.get("traits", missing) if type(v5) is dict else _m.step(v5, "traits")
+        v5 = v5.get("email", missing) if type(v5) is dict else _m.step(v5, "email")
         v3 = v5
     if v3 is not missing:
         if type(v3) is str and v3 and _p.check_format(v3, "email"):
@@ -297,7 +353,7 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v6 is not _p.DROP:
                 v1["email"] = v6
-    v7: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v7: Any = data.get("event", missing)
     if v7 is not missing:
         if type(v7) is str and v7:
             v1["eventName"] = v7
@@ -307,7 +363,7 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v8 is not _p.DROP:
                 v1["eventName"] = v8
-    v9: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v9: Any = data.get("userId", missing)
     if v9 is not missing:
         if type(v9) is str and v9:
             v1["userId"] = v9
@@ -317,11 +373,7 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v10 is not _p.DROP:
                 v1["userId"] = v10
-    v11: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
+    v11: Any = data.get("properties", missing)
     if v11 is not missing:
         if type(v11) is dict:
             v1["eventProperties"] = v11
@@ -331,9 +383,7 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v12 is not _p.DROP:
                 v1["eventProperties"] = v12
-    v13: Any = (
-        data.get("messageId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "messageId")
-    )
+    v13: Any = data.get("messageId", missing)
     if v13 is not missing:
         if type(v13) is str and v13 and len(v13) <= 100:
             v1["idempotencyKey"] = v13
@@ -351,23 +401,18 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_send_event(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = v1.get("email", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "email")
-    v3: Any = v1.get("eventName", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "eventName")
-    v4: Any = v1.get("userId", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "userId")
-    v5: Any = (
-        v1.get("eventProperties", _m.MISSING)
-        if isinstance(v1, dict)
-        else _m.step(v1, "eventProperties")
-    )
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_SEND_EVENT_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_SEND_EVENT_MAPPING, data)
+    v2: Any = v1.get("email", missing)
+    v3: Any = v1.get("eventName", missing)
+    v4: Any = v1.get("userId", missing)
+    v5: Any = v1.get("eventProperties", missing)
     v6: dict[str, Any] = {"email": v2, "eventName": v3, "userId": v4, "eventProperties": v5}
-    v7: Any = (
-        v1.get("contactProperties", _m.MISSING)
-        if isinstance(v1, dict)
-        else _m.step(v1, "contactProperties")
-    )
+    v7: Any = v1.get("contactProperties", missing)
     v8: dict[str, Any] = {}
     v8.update(v6)
     _m.assign(v8, v7)
@@ -376,7 +421,8 @@ def body_send_event(data: Mapping[str, Any]) -> Any:
 
 
 def body_on_delete(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v2: list[Any] = [_m.defined(v1)]
     v3: dict[str, Any] = {"userId": v2}
     return v3
@@ -460,70 +506,7 @@ DESTINATION = Destination(
                 path="/v1/contacts/update",
                 headers={},
                 body=body_create_or_update_contact,
-                body_mapping={
-                    "@merge": {
-                        "objects": [
-                            {
-                                "@omit": {
-                                    "value": {"@path": "$.payload.customAttributes"},
-                                    "keys": ["mailingLists"],
-                                }
-                            },
-                            {
-                                "@omit": {
-                                    "value": {"@path": "$.payload"},
-                                    "keys": ["customAttributes", "mailingLists"],
-                                }
-                            },
-                            {
-                                "mailingLists": {
-                                    "@eachValue": {
-                                        "mapping": {
-                                            "@lookup": {
-                                                "value": {"@path": "$"},
-                                                "table": {"true": True, "false": False},
-                                            }
-                                        },
-                                        "value": {
-                                            "@pick": {
-                                                "values": [True, False, "true", "false"],
-                                                "value": {
-                                                    "@merge": {
-                                                        "objects": [
-                                                            {
-                                                                "@if": {
-                                                                    "exists": {
-                                                                        "@lookup": {
-                                                                            "value": {
-                                                                                "@json": {
-                                                                                    "mode": "encode",
-                                                                                    "value": {
-                                                                                        "@path": "$.payload.mailingLists"
-                                                                                    },
-                                                                                }
-                                                                            },
-                                                                            "table": {"{}": None},
-                                                                        }
-                                                                    },
-                                                                    "then": {
-                                                                        "@path": "$.payload.mailingLists"
-                                                                    },
-                                                                    "else": {
-                                                                        "@path": "$.payload.customAttributes.mailingLists"
-                                                                    },
-                                                                }
-                                                            }
-                                                        ]
-                                                    }
-                                                },
-                                            }
-                                        },
-                                    }
-                                }
-                            },
-                        ]
-                    }
-                },
+                body_mapping=_BODY_CREATE_OR_UPDATE_CONTACT_MAPPING,
             ),
             model=models.CreateOrUpdateContactPayload,
         ),
@@ -554,19 +537,7 @@ DESTINATION = Destination(
                 path="/v1/events/send",
                 headers={"Idempotency-Key": "{{payload.idempotencyKey}}"},
                 body=body_send_event,
-                body_mapping={
-                    "@merge": {
-                        "objects": [
-                            {
-                                "email": {"@path": "$.payload.email"},
-                                "eventName": {"@path": "$.payload.eventName"},
-                                "userId": {"@path": "$.payload.userId"},
-                                "eventProperties": {"@path": "$.payload.eventProperties"},
-                            },
-                            {"@path": "$.payload.contactProperties"},
-                        ]
-                    }
-                },
+                body_mapping=_BODY_SEND_EVENT_MAPPING,
             ),
             model=models.SendEventPayload,
         ),

@@ -432,13 +432,24 @@ def paths_read(mapping: Any) -> Iterator[tuple[str | int, ...]]:
 
 @dataclass
 class _Emitter:
-    """Accumulates Python statements; `MISSING` and helpers come from the runtime module `_m`."""
+    """Accumulates Python statements; helpers come from the runtime module `_m`.
+
+    Generated functions compare with a local `missing` (`_m.MISSING` read once per call);
+    `uses_missing` says whether the function needs it. Constants too large to build per call
+    (lookup tables, key renames) become module-level names starting with `prefix`.
+    """
 
     lines: list[str] = field(default_factory=list)
     counter: int = 0
     depth: int = 1
     # Path prefixes read once at the top of the function: (data variable, parts) -> variable.
     shared: dict[tuple[str, tuple[str | int, ...]], str] = field(default_factory=dict)
+    # Variables known to hold a dict here (their reads need no type test).
+    dicts: set[str] = field(default_factory=set)
+    uses_missing: bool = False
+    prefix: str = "_CONSTANT"
+    source: str = ""  # the module-level name of the mapping compiled (for the interpreter)
+    constants: dict[str, str] = field(default_factory=dict)  # expression -> name
 
     def temp(self) -> str:
         self.counter += 1
@@ -451,6 +462,31 @@ class _Emitter:
         var = self.temp()
         self.emit(f"{var}: {annotation} = {expression}")
         return var
+
+    @property
+    def missing(self) -> str:
+        self.uses_missing = True
+        return "missing"
+
+    def constant(self, value: Any) -> str:
+        """A module-level name holding `value` (built once, at import; never changed)."""
+        expression = repr(value)
+        if expression not in self.constants:
+            self.constants[expression] = f"{self.prefix}_{len(self.constants) + 1}"
+        return self.constants[expression]
+
+    def read(self, var: str, part: str | int) -> str:
+        """The expression reading one step of a path from `var`."""
+        self.uses_missing = True
+        return path_step(var, part, var in self.dicts)
+
+    def function(self, header: str) -> str:
+        """The module-level source: the constants, then `header` with the statements."""
+        body = self.lines
+        if self.uses_missing:  # a local: read once per call, not once per use
+            body = ["    missing = _m.MISSING", *body]
+        constants = [f"{name}: Any = {expression}" for expression, name in self.constants.items()]
+        return "\n".join([*constants, header, *body])
 
 
 @dataclass(frozen=True)
@@ -468,11 +504,16 @@ class _Scope:
     clean: bool = True
 
 
-def path_step(var: str, part: str | int) -> str:
-    """The expression reading one step of a path from `var` (Segment's get(), one key)."""
+def path_step(var: str, part: str | int, is_dict: bool = False) -> str:
+    """The expression reading one step of a path from `var` (Segment's get(), one key); the
+    function must define the local `missing`. `is_dict`: `var` is known to hold a dict."""
     if isinstance(part, str):
-        return f"{var}.get({part!r}, _m.MISSING) if isinstance({var}, dict) else _m.step({var}, {part!r})"
-    return f"{var}[{part}] if isinstance({var}, list) and len({var}) > {part} else _m.step({var}, {part})"
+        if is_dict:
+            return f"{var}.get({part!r}, missing)"
+        return f"{var}.get({part!r}, missing) if type({var}) is dict else _m.step({var}, {part!r})"
+    return (
+        f"{var}[{part}] if type({var}) is list and len({var}) > {part} else _m.step({var}, {part})"
+    )
 
 
 def _read(parts: tuple[str | int, ...], scope: _Scope, out: _Emitter) -> _Value:
@@ -484,9 +525,9 @@ def _read(parts: tuple[str | int, ...], scope: _Scope, out: _Emitter) -> _Value:
             break
     if start < len(parts):
         first, *rest = parts[start:]
-        var = out.assign(path_step(var, first))
+        var = out.assign(out.read(var, first))
         for part in rest:
-            out.emit(f"{var} = {path_step(var, part)}")
+            out.emit(f"{var} = {out.read(var, part)}")
     return _Value(var, missing=bool(parts), clean=scope.clean)
 
 
@@ -531,7 +572,7 @@ def _value(mapping: Any, scope: _Scope, out: _Emitter, final: bool) -> _Value:
     var = out.assign("{}", "dict[str, Any]")
     for key, value in entries.items():
         if value.missing:
-            out.emit(f"if {value.expr} is not _m.MISSING:")
+            out.emit(f"if {value.expr} is not {out.missing}:")
             out.emit(f"    {var}[{key!r}] = {value.expr}")
         else:
             out.emit(f"{var}[{key!r}] = {value.expr}")
@@ -566,10 +607,10 @@ def _compile_if(argument: dict[str, Any], scope: _Scope, out: _Emitter, final: b
     kind = "exists" if "exists" in argument else "blank"
     tested = _variable(_final(argument[kind], scope, out).expr, out)
     if kind == "exists":
-        condition = f"{tested} is not _m.MISSING and {tested} is not None"
+        condition = f"{tested} is not {out.missing} and {tested} is not None"
     else:
         condition = f"not _m.is_blank({tested})"
-    var = out.assign("_m.MISSING")
+    var = out.assign(out.missing)
     branches = [("then", "then" in argument), ("else", truthy(argument.get("else")))]
     values: list[_Value] = []
     out.emit(f"if {condition}:")
@@ -675,7 +716,8 @@ def _compile_liquid(argument: str, scope: _Scope, out: _Emitter, final: bool) ->
 def _compile_keys(argument: dict[str, Any], scope: _Scope, out: _Emitter, final: bool) -> _Value:
     value = _final(argument["value"], scope, out)
     rename, case = argument.get("rename", {}), argument.get("case", "keep")
-    return _Value(out.assign(f"_m.rename_keys({value.expr}, {rename!r}, {case!r})"), value.missing)
+    table = out.constant(rename) if rename else "{}"
+    return _Value(out.assign(f"_m.rename_keys({value.expr}, {table}, {case!r})"), value.missing)
 
 
 def _compile_lookup(argument: dict[str, Any], scope: _Scope, out: _Emitter, final: bool) -> _Value:
@@ -685,8 +727,15 @@ def _compile_lookup(argument: dict[str, Any], scope: _Scope, out: _Emitter, fina
     if ignore_case:
         table = {k.casefold(): v for k, v in table.items()}
     folded = ", folded=True" if ignore_case else ""  # the table's keys are folded here, once
-    var = out.assign(f"_m.lookup({value.expr}, {table!r}, {ignore_case!r}{folded})")
-    out.emit(f"if {var} is _m.MISSING:")
+    name = out.constant(table)
+    x = _variable(value.expr, out)
+    call = f"_m.lookup({x}, {name}, {ignore_case!r}{folded})"
+    if any(isinstance(v, dict | list) for v in table.values()):  # results are copied
+        var = out.assign(call)
+    else:  # a text is looked up directly; other values are turned into text first
+        key = f"{x}.casefold()" if ignore_case else x
+        var = out.assign(f"{name}.get({key}, {out.missing}) if type({x}) is str else {call}")
+    out.emit(f"if {var} is {out.missing}:")
     out.depth += 1
     has_default = "default" in argument
     otherwise = _final(argument["default"], scope, out) if has_default else value
@@ -707,11 +756,11 @@ def _compile_selection(keep: bool) -> Callable[[Any, _Scope, _Emitter, bool], _V
             test = f"k in {{{shown}}}" if keep else f"k not in {{{shown}}}"
             if not keys:
                 test = "False" if keep else "True"
-            selected = (
-                f"{{k: v for k, v in {x}.items() if {test}}} if isinstance({x}, dict) else {x}"
-            )
+            selected = f"{{k: v for k, v in {x}.items() if {test}}} if type({x}) is dict else {x}"
             return _Value(out.assign(selected), value.missing)
-        call = f"_m.select_entries({value.expr}, {keys!r}, {values!r}, {keep!r})"
+        keys_expr = "None" if keys is None else out.constant(keys)
+        values_expr = "None" if values is None else out.constant(values)
+        call = f"_m.select_entries({value.expr}, {keys_expr}, {values_expr}, {keep!r})"
         return _Value(out.assign(call), value.missing)
 
     return compile_selection
@@ -735,7 +784,7 @@ def _compile_encode_nested(
 
 
 def _compile_drop(argument: Any, scope: _Scope, out: _Emitter, final: bool) -> _Value:
-    return _Value("_m.MISSING", missing=True)
+    return _Value(out.missing, missing=True)
 
 
 _COMPILERS: dict[str, Callable[[Any, _Scope, _Emitter, bool], _Value]] = {
@@ -806,35 +855,68 @@ def _reads(mapping: Any) -> Iterator[_PathRead]:
         yield from _reads(argument)
 
 
-def _share_prefixes(mapping: Any, data: str, out: _Emitter) -> None:
+def _share_prefixes(
+    mapping: Any, data: str, out: _Emitter, objects: tuple[tuple[str | int, ...], ...] = ()
+) -> None:
     """Read once, at the top of the function, each path prefix that several reads go through
     (`context.page` for `context.page.url` and `context.page.path`). Reads never fail, so doing
-    them before they are needed is safe; they only cost a dictionary lookup each."""
+    them before they are needed is safe; they only cost a dictionary lookup each.
+
+    A prefix in `objects` is read even when one read goes through it, and tested: when it holds
+    an object, as it usually does, the reads below it need no type test."""
     uses: dict[tuple[str | int, ...], int] = {}
     for read in _reads(mapping):
         for length in range(1, len(read.parts) + 1):
             uses[read.parts[:length]] = uses.get(read.parts[:length], 0) + 1
-    for parts in sorted((p for p, n in uses.items() if n > 1), key=len):
+    below = {
+        p
+        for p in objects
+        if any(n > 0 and len(r) > len(p) and r[: len(p)] == p for r, n in uses.items())
+    }
+    shared = (p for p, n in uses.items() if n > 1 or p in below)
+    for parts in sorted(shared, key=len):
         parent = out.shared.get((data, parts[:-1]), data)
-        var = out.assign(path_step(parent, parts[-1]))
+        var = out.assign(out.read(parent, parts[-1]))
         out.shared[(data, parts)] = var
+        if parts in below:
+            _assume_object(var, data, out)
+
+
+def _assume_object(var: str, data: str, out: _Emitter) -> None:
+    """Code below may read `var` as a dict: any other value takes the interpreter's path."""
+    out.emit(f"if type({var}) is not dict:")
+    out.emit(f"    return _m.evaluate({out.source}, {data})")
+    out.dicts.add(var)
 
 
 def compile_function(
-    name: str, mapping: Any, *, argument: str = "data", returns: str = "Any"
+    name: str,
+    mapping: Any,
+    *,
+    argument: str = "data",
+    returns: str = "Any",
+    objects: tuple[tuple[str | int, ...], ...] = (),
+    source: str = "",
 ) -> str:
-    """Python source of `def name(argument) -> returns` evaluating `mapping` over `argument`.
+    """Python source of `def name(argument) -> returns` evaluating `mapping` over `argument`,
+    after the module-level constants it uses (named after the function).
 
+    `objects`: paths of the data that usually hold objects (a request body's `payload`); the
+    code is faster for them, and evaluates other values with the interpreter, reading the
+    mapping from the module-level name `source`.
     The mapping must pass `check` (ValueError otherwise)."""
     found = problems(mapping)
     if found:
         raise ValueError(f"cannot compile a malformed mapping: {'; '.join(found)}")
-    out = _Emitter()
-    _share_prefixes(mapping, argument, out)
+    if objects and not source:
+        raise ValueError("objects needs the name of the mapping's source")
+    out = _Emitter(prefix=f"_{name.upper()}", source=source)
+    if objects:
+        _assume_object(argument, argument, out)
+    _share_prefixes(mapping, argument, out, objects)
     result = _final(mapping, _Scope(argument), out)
     out.emit(f"return {result.expr}")
-    header = f"def {name}({argument}: Mapping[str, Any]) -> {returns}:"
-    return "\n".join([header, *out.lines])
+    return out.function(f"def {name}({argument}: Mapping[str, Any]) -> {returns}:")
 
 
 # For the payload compiler (languages/payload.py): one sub-mapping as evaluate() gives it.

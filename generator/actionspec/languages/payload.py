@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from actionspec.languages.mapping import _compile, _Emitter, _may_be_missing, path_step
+from actionspec.languages.mapping import _compile, _Emitter, _may_be_missing
 from actionspec.runtime.mapping import is_directive, parse_path
 
 Schema = dict[str, Any]
@@ -52,18 +52,19 @@ def compile_payload_function(
 
     `schema_name` is the module-level name holding the payload's JSON Schema.
     """
-    out = _Emitter()
+    out = _Emitter(prefix=f"_{name.upper()}")
     if isinstance(mapping, dict) and not is_directive(mapping):
+        # Events are dicts; anything else takes the pipeline's step-by-step path (None).
+        out.emit("if type(data) is not dict:")
+        out.emit("    return None")
+        out.dicts.add("data")
         paths = _Paths(out)
         result = _object(mapping, schema, schema_name, out, constants, paths, root=True)
         out.emit(f"return {result}")
-        if paths.used_missing:  # a local: read once per call, not once per field
-            out.lines.insert(0, "    missing = _m.MISSING")
     else:  # a mapping that is not an object of fields: map, then run the pipeline
         value = _compile(mapping, "data", out)
         out.emit(f"return _p.validated({value}, {schema_name})")
-    header = f"def {name}(data: Mapping[str, Any]) -> dict[str, Any] | None:"
-    return "\n".join([header, *out.lines])
+    return out.function(f"def {name}(data: Mapping[str, Any]) -> dict[str, Any] | None:")
 
 
 @dataclass
@@ -76,7 +77,6 @@ class _Paths:
 
     out: _Emitter
     read: dict[tuple[str | int, ...], str] = field(default_factory=dict)
-    used_missing: bool = False  # whether the function compares with the `missing` local
 
     def value(self, parts: tuple[str | int, ...]) -> str:
         if not parts:  # "$": the event itself
@@ -85,7 +85,7 @@ class _Paths:
             return self.read[parts]
         parent = self.value(parts[:-1]) if len(parts) > 1 else "data"
         var = self.out.temp()
-        self.out.emit(f"{var}: Any = {path_step(parent, parts[-1])}")
+        self.out.emit(f"{var}: Any = {self.out.read(parent, parts[-1])}")
         self.read[parts] = var
         return var
 
@@ -127,8 +127,7 @@ def _object(
             if not keep_extra:
                 continue
             if _may_be_missing(sub_mapping):
-                paths.used_missing = True
-                out.emit(f"if {value} is not missing:")
+                out.emit(f"if {value} is not {out.missing}:")
                 out.emit(f"    {var}[{key!r}] = {value}")
             else:
                 out.emit(f"{var}[{key!r}] = {value}")
@@ -169,8 +168,7 @@ def _field(
         value = var
     fast = _accepted_unchanged(value, schema, root)
     if _may_be_missing(mapping):
-        paths.used_missing = True
-        out.emit(f"if {value} is not missing:")
+        out.emit(f"if {value} is not {out.missing}:")
         out.depth += 1
     if fast is not None:
         out.emit(f"if {fast}:")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from typing import Any, Final
+from json.encoder import encode_basestring
+from typing import Any, ClassVar, Final
 
 
 class _Missing:
     """The single "no value" marker (JavaScript's undefined)."""
 
-    _instance: _Missing | None = None
+    _instance: ClassVar[_Missing | None] = None
 
     def __new__(cls) -> _Missing:
         if cls._instance is None:
@@ -149,6 +150,8 @@ _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
 
 
 def _json_string(text: str) -> str:
+    if text.isascii():  # no lone surrogates: the C encoder escapes exactly what JavaScript does
+        return encode_basestring(text)
     return (
         '"'
         + _NEEDS_ESCAPE.sub(
@@ -175,6 +178,6 @@ def json_text(value: Any) -> Any:
     if isinstance(value, list):
         return "[" + ",".join("null" if v is MISSING else json_text(v) for v in value) + "]"
     if isinstance(value, dict):
-        items = (f"{_json_string(k)}:{json_text(v)}" for k, v in value.items() if v is not MISSING)
+        items = [_json_string(k) + ":" + json_text(v) for k, v in value.items() if v is not MISSING]
         return "{" + ",".join(items) + "}"
     return MISSING  # not a JSON value (JavaScript skips functions and symbols the same way)

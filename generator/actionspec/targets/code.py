@@ -10,7 +10,7 @@ from actionspec.languages import mapping as mapping_language
 from actionspec.languages import payload as payload_language
 from actionspec.languages import triggers
 from actionspec.targets import jsonschema
-from actionspec.targets.render import render
+from actionspec.targets.render import py, render
 
 
 def _split_url(request: ir.Request, dest: ir.Destination) -> tuple[str, str]:
@@ -29,8 +29,13 @@ def schema_constant(action: ir.Action) -> str:
     return f"_SCHEMA_{action.name.upper()}"
 
 
+def body_mapping_constant(action: ir.Action) -> str:
+    return f"_BODY_{action.name.upper()}_MAPPING"
+
+
 def module_source(dest: ir.Destination) -> str:
     functions: list[str] = []
+    mappings: list[str] = []  # module-level mappings (constants)
     constants = payload_language.Constants()
 
     def payload_function(name: str, action: ir.Action, mapping: Any) -> None:
@@ -48,8 +53,16 @@ def module_source(dest: ir.Destination) -> str:
         )
         payload_function(f"payload_{action.name}", action, action.default_mapping())
         if action.request.has_body:
+            # The body reads a validated payload: an object (other values: the interpreter).
+            source = body_mapping_constant(action)
+            mappings.append(f"{source}: Any = {py(action.request.body)}")
             functions.append(
-                mapping_language.compile_function(f"body_{action.name}", action.request.body)
+                mapping_language.compile_function(
+                    f"body_{action.name}",
+                    action.request.body,
+                    objects=(("payload",),),
+                    source=source,
+                )
             )
     if dest.on_delete is not None and dest.on_delete.has_body:
         functions.append(mapping_language.compile_function("body_on_delete", dest.on_delete.body))
@@ -71,7 +84,8 @@ def module_source(dest: ir.Destination) -> str:
         "destination.py.jinja",
         dest=dest,
         functions=functions,
-        constants=constants.lines,
+        constants=[*mappings, *constants.lines],
+        body_mapping_constant=body_mapping_constant,
         schema_constant=schema_constant,
         uses_fql=any("_fql." in function for function in functions),
         presets=presets,

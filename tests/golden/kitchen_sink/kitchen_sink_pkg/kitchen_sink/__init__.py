@@ -25,6 +25,26 @@ _SCHEMA_INIT: dict[str, Any] = load_schema(__name__, "init.json")
 _SCHEMA_N_1ST: dict[str, Any] = load_schema(__name__, "n_1st.json")
 _SCHEMA_A_B: dict[str, Any] = load_schema(__name__, "a_b.json")
 _SCHEMA_UNICODE: dict[str, Any] = load_schema(__name__, "unicode.json")
+_BODY_CLASS__MAPPING: Any = {
+    "@merge": {
+        "objects": [
+            {"@path": "$.payload"},
+            {
+                "kind": "class",
+                "literal": {"@literal": {"@path": "not evaluated"}},
+                "region": {"@path": "$.settings.region"},
+                "nothing": {"@path": "$.payload.missing"},
+            },
+        ]
+    }
+}
+_BODY_FOO_BAR_MAPPING: Any = {"@path": "$.payload"}
+_BODY_FOO_BAR_2_MAPPING: Any = {
+    "name": {"@path": "$.payload.foo_bar"},
+    "list": {"@path": "$.payload.list"},
+}
+_BODY_A_B_MAPPING: Any = {"@path": "$.payload"}
+_BODY_UNICODE_MAPPING: Any = {"@path": "$.payload"}
 _FIELD_SCHEMA_1: dict[str, Any] = _SCHEMA_CLASS_["properties"]["from"]
 _FIELD_SCHEMA_2: dict[str, Any] = _SCHEMA_CLASS_["properties"]["__init__"]
 _FIELD_SCHEMA_3: dict[str, Any] = _SCHEMA_CLASS_["properties"]["a-b"]
@@ -55,81 +75,72 @@ _FIELD_SCHEMA_27: dict[str, Any] = _SCHEMA_FOO_BAR_2["properties"]["foo_bar"]
 
 
 def map_class_(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v3: Any = v1.get("from", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "from")
-    v4: Any = v1.get("__init__", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "__init__")
-    v5: Any = v1.get("a-b", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "a-b")
-    v6: Any = v1.get("1st", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "1st")
-    v7: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
-    v8: Any = v1.get("unicode", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "unicode")
-    v9: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
-    v10: Any = _m.MISSING
-    if v2 is not _m.MISSING and v2 is not None:
+    missing = _m.MISSING
+    v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v2: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
+    v3: Any = v1.get("from", missing) if type(v1) is dict else _m.step(v1, "from")
+    v4: Any = v1.get("__init__", missing) if type(v1) is dict else _m.step(v1, "__init__")
+    v5: Any = v1.get("a-b", missing) if type(v1) is dict else _m.step(v1, "a-b")
+    v6: Any = v1.get("1st", missing) if type(v1) is dict else _m.step(v1, "1st")
+    v7: Any = data.get("timestamp", missing) if type(data) is dict else _m.step(data, "timestamp")
+    v8: Any = v1.get("unicode", missing) if type(v1) is dict else _m.step(v1, "unicode")
+    v9: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
+    v10: Any = missing
+    if v2 is not missing and v2 is not None:
         v10 = v2
     else:
         v11: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
+            data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
         )
         v10 = v11
-    v12: Any = v1.get("secret", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "secret")
-    v13: Any = v1.get("address", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "address")
-    v14: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v14 = v14.get("extra", _m.MISSING) if isinstance(v14, dict) else _m.step(v14, "extra")
-    v15: Any = v1.get("extra", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "extra")
+    v12: Any = v1.get("secret", missing) if type(v1) is dict else _m.step(v1, "secret")
+    v13: Any = v1.get("address", missing) if type(v1) is dict else _m.step(v1, "address")
+    v14: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
+    v14 = v14.get("extra", missing) if type(v14) is dict else _m.step(v14, "extra")
+    v15: Any = v1.get("extra", missing) if type(v1) is dict else _m.step(v1, "extra")
     v16: dict[str, Any] = {}
     _m.assign(v16, v14)
     v16.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
     _m.assign(v16, v15)
-    v17: Any = v1.get("tags", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "tags")
-    v18: Any = v1.get("plan", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "plan")
-    v19: Any = v1.get("nullable", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "nullable")
-    v20: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v20 = v20.get("email", _m.MISSING) if isinstance(v20, dict) else _m.step(v20, "email")
-    v21: Any = v1.get("website", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "website")
-    v22: Any = v1.get("when", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "when")
+    v17: Any = v1.get("tags", missing) if type(v1) is dict else _m.step(v1, "tags")
+    v18: Any = v1.get("plan", missing) if type(v1) is dict else _m.step(v1, "plan")
+    v19: Any = v1.get("nullable", missing) if type(v1) is dict else _m.step(v1, "nullable")
+    v20: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
+    v20 = v20.get("email", missing) if type(v20) is dict else _m.step(v20, "email")
+    v21: Any = v1.get("website", missing) if type(v1) is dict else _m.step(v1, "website")
+    v22: Any = v1.get("when", missing) if type(v1) is dict else _m.step(v1, "when")
     v23: dict[str, Any] = {}
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v23["from"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v23["__init__"] = v4
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v23["a-b"] = v5
-    if v6 is not _m.MISSING:
+    if v6 is not missing:
         v23["1st"] = v6
-    if v7 is not _m.MISSING:
+    if v7 is not missing:
         v23["type"] = v7
-    if v8 is not _m.MISSING:
+    if v8 is not missing:
         v23["Ünïcode"] = v8
     v23["fooBar"] = _m.template_text(v9) + " by " + _m.template_text(v2)
-    if v10 is not _m.MISSING:
+    if v10 is not missing:
         v23["foo_bar"] = v10
-    if v12 is not _m.MISSING:
+    if v12 is not missing:
         v23["secret"] = v12
-    if v13 is not _m.MISSING:
+    if v13 is not missing:
         v23["address"] = v13
     v23["extra"] = v16
-    if v17 is not _m.MISSING:
+    if v17 is not missing:
         v23["tags"] = v17
-    if v18 is not _m.MISSING:
+    if v18 is not missing:
         v23["plan"] = v18
-    if v19 is not _m.MISSING:
+    if v19 is not missing:
         v23["nullable"] = v19
-    if v20 is not _m.MISSING:
+    if v20 is not missing:
         v23["email"] = v20
-    if v21 is not _m.MISSING:
+    if v21 is not missing:
         v23["website"] = v21
-    if v22 is not _m.MISSING:
+    if v22 is not missing:
         v23["when"] = v22
     v23["injected"] = '"); import os; os.system("echo pwned"); ("'
     v23["injected2"] = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
@@ -138,13 +149,11 @@ def map_class_(data: Mapping[str, Any]) -> Any:
 
 def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v3: Any = v2.get("from", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "from")
+    v2: Any = data.get("properties", missing)
+    v3: Any = v2.get("from", missing) if type(v2) is dict else _m.step(v2, "from")
     if v3 is not missing:
         if type(v3) is str and v3:
             v1["from"] = v3
@@ -154,7 +163,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v4 is not _p.DROP:
                 v1["from"] = v4
-    v5: Any = v2.get("__init__", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "__init__")
+    v5: Any = v2.get("__init__", missing) if type(v2) is dict else _m.step(v2, "__init__")
     if v5 is not missing:
         if type(v5) is str and v5:
             v1["__init__"] = v5
@@ -164,7 +173,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v6 is not _p.DROP:
                 v1["__init__"] = v6
-    v7: Any = v2.get("a-b", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "a-b")
+    v7: Any = v2.get("a-b", missing) if type(v2) is dict else _m.step(v2, "a-b")
     if v7 is not missing:
         if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
             v1["a-b"] = v7
@@ -174,7 +183,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v8 is not _p.DROP:
                 v1["a-b"] = v8
-    v9: Any = v2.get("1st", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "1st")
+    v9: Any = v2.get("1st", missing) if type(v2) is dict else _m.step(v2, "1st")
     if v9 is not missing:
         if type(v9) is int and v9 >= 1 and v9 <= 99:
             v1["1st"] = v9
@@ -184,9 +193,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v10 is not _p.DROP:
                 v1["1st"] = v10
-    v11: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
+    v11: Any = data.get("timestamp", missing)
     if v11 is not missing:
         if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
             v1["type"] = v11
@@ -196,7 +203,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v12 is not _p.DROP:
                 v1["type"] = v12
-    v13: Any = v2.get("unicode", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "unicode")
+    v13: Any = v2.get("unicode", missing) if type(v2) is dict else _m.step(v2, "unicode")
     if v13 is not missing:
         if type(v13) is bool:
             v1["Ünïcode"] = v13
@@ -206,8 +213,8 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v14 is not _p.DROP:
                 v1["Ünïcode"] = v14
-    v15: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
-    v16: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    v15: Any = data.get("event", missing)
+    v16: Any = data.get("userId", missing)
     v17: Any = _m.template_text(v15) + " by " + _m.template_text(v16)
     if type(v17) is str and v17:
         v1["fooBar"] = v17
@@ -217,19 +224,13 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v18 is not _p.DROP:
             v1["fooBar"] = v18
-    v19: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v20: Any = _m.MISSING
-    if v19 is not _m.MISSING and v19 is not None:
-        v21: Any = (
-            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-        )
+    v19: Any = data.get("userId", missing)
+    v20: Any = missing
+    if v19 is not missing and v19 is not None:
+        v21: Any = data.get("userId", missing)
         v20 = v21
     else:
-        v22: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
-        )
+        v22: Any = data.get("anonymousId", missing)
         v20 = v22
     if v20 is not missing:
         if type(v20) is str and v20:
@@ -240,7 +241,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v23 is not _p.DROP:
                 v1["foo_bar"] = v23
-    v24: Any = v2.get("secret", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "secret")
+    v24: Any = v2.get("secret", missing) if type(v2) is dict else _m.step(v2, "secret")
     if v24 is not missing:
         if type(v24) is str and v24:
             v1["secret"] = v24
@@ -250,23 +251,17 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v25 is not _p.DROP:
                 v1["secret"] = v25
-    v26: Any = v2.get("address", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "address")
+    v26: Any = v2.get("address", missing) if type(v2) is dict else _m.step(v2, "address")
     if v26 is not missing:
         v27 = _p.field_value(v26, _FIELD_SCHEMA_10, True)
         if v27 is _p.FAIL:
             return None
         if v27 is not _p.DROP:
             v1["address"] = v27
-    v28: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v28 = v28.get("extra", _m.MISSING) if isinstance(v28, dict) else _m.step(v28, "extra")
-    v29: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v29 = v29.get("extra", _m.MISSING) if isinstance(v29, dict) else _m.step(v29, "extra")
+    v28: Any = data.get("context", missing)
+    v28 = v28.get("extra", missing) if type(v28) is dict else _m.step(v28, "extra")
+    v29: Any = data.get("properties", missing)
+    v29 = v29.get("extra", missing) if type(v29) is dict else _m.step(v29, "extra")
     v30: dict[str, Any] = {}
     _m.assign(v30, v28)
     v30.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
@@ -279,7 +274,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v31 is not _p.DROP:
             v1["extra"] = v31
-    v32: Any = v2.get("tags", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "tags")
+    v32: Any = v2.get("tags", missing) if type(v2) is dict else _m.step(v2, "tags")
     if v32 is not missing:
         if type(v32) is list and all(type(i) is str for i in v32):
             v1["tags"] = v32
@@ -289,7 +284,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v33 is not _p.DROP:
                 v1["tags"] = v33
-    v34: Any = v2.get("plan", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "plan")
+    v34: Any = v2.get("plan", missing) if type(v2) is dict else _m.step(v2, "plan")
     if v34 is not missing:
         if type(v34) is str and v34 and v34 in {"enterprise", "free", "pro"}:
             v1["plan"] = v34
@@ -299,7 +294,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v35 is not _p.DROP:
                 v1["plan"] = v35
-    v36: Any = v2.get("nullable", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "nullable")
+    v36: Any = v2.get("nullable", missing) if type(v2) is dict else _m.step(v2, "nullable")
     if v36 is not missing:
         if (type(v36) is str and v36) or v36 is None:
             v1["nullable"] = v36
@@ -309,8 +304,8 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v37 is not _p.DROP:
                 v1["nullable"] = v37
-    v38: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v39: Any = v38.get("email", _m.MISSING) if isinstance(v38, dict) else _m.step(v38, "email")
+    v38: Any = data.get("traits", missing)
+    v39: Any = v38.get("email", missing) if type(v38) is dict else _m.step(v38, "email")
     if v39 is not missing:
         if type(v39) is str and v39 and _p.check_format(v39, "email"):
             v1["email"] = v39
@@ -320,7 +315,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v40 is not _p.DROP:
                 v1["email"] = v40
-    v41: Any = v2.get("website", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "website")
+    v41: Any = v2.get("website", missing) if type(v2) is dict else _m.step(v2, "website")
     if v41 is not missing:
         if type(v41) is str and v41 and _p.check_format(v41, "uri"):
             v1["website"] = v41
@@ -330,7 +325,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v42 is not _p.DROP:
                 v1["website"] = v42
-    v43: Any = v2.get("when", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "when")
+    v43: Any = v2.get("when", missing) if type(v2) is dict else _m.step(v2, "when")
     if v43 is not missing:
         if type(v43) is str and v43 and _p.is_date_time(v43):
             v1["when"] = v43
@@ -364,14 +359,15 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_class_(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = (
-        data.get("settings", _m.MISSING) if isinstance(data, dict) else _m.step(data, "settings")
-    )
-    v2 = v2.get("region", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "region")
-    v3: Any = v1.get("missing", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "missing")
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_CLASS__MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_CLASS__MAPPING, data)
+    v2: Any = data.get("settings", missing)
+    v2 = v2.get("region", missing) if type(v2) is dict else _m.step(v2, "region")
+    v3: Any = v1.get("missing", missing)
     v4: dict[str, Any] = {
         "kind": "class",
         "literal": {"@path": "not evaluated"},
@@ -386,42 +382,37 @@ def body_class_(data: Mapping[str, Any]) -> Any:
 
 
 def map_foo_bar(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v2: Any = _m.MISSING
+    missing = _m.MISSING
+    v1: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
+    v2: Any = missing
     if not _m.is_blank(v1):
         v2 = v1
     else:
         v3: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
+            data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
         )
         v2 = v3
-    v4: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v4: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
     v5: dict[str, Any] = {}
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v5["userId"] = v2
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v5["traits"] = v4
     return v5
 
 
 def payload_foo_bar(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v3: Any = _m.MISSING
+    v2: Any = data.get("userId", missing)
+    v3: Any = missing
     if not _m.is_blank(v2):
-        v4: Any = (
-            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-        )
+        v4: Any = data.get("userId", missing)
         v3 = v4
     else:
-        v5: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
-        )
+        v5: Any = data.get("anonymousId", missing)
         v3 = v5
     if v3 is not missing:
         if type(v3) is str and v3:
@@ -432,7 +423,7 @@ def payload_foo_bar(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v6 is not _p.DROP:
                 v1["userId"] = v6
-    v7: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
+    v7: Any = data.get("traits", missing)
     if v7 is not missing:
         if type(v7) is dict:
             v1["traits"] = v7
@@ -448,32 +439,29 @@ def payload_foo_bar(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_foo_bar(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_FOO_BAR_MAPPING, data)
+    v1: Any = data.get("payload", missing)
     return v1
 
 
 def map_foo_bar_2(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v1 = v1.get("n", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "n")
+    missing = _m.MISSING
+    v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v1 = v1.get("n", missing) if type(v1) is dict else _m.step(v1, "n")
     v2: list[Any] = [1, _m.defined(v1), 3]
     v3: dict[str, Any] = {"list": v2}
     return v3
 
 
 def payload_foo_bar_2(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v2 = v2.get("n", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "n")
+    v2: Any = data.get("properties", missing)
+    v2 = v2.get("n", missing) if type(v2) is dict else _m.step(v2, "n")
     v3: list[Any] = [1, _m.defined(v2), 3]
     if type(v3) is list and all(type(i) is int for i in v3):
         v1["list"] = v3
@@ -489,31 +477,37 @@ def payload_foo_bar_2(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_foo_bar_2(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
-    v2: Any = v1.get("foo_bar", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "foo_bar")
-    v3: Any = v1.get("list", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "list")
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_FOO_BAR_2_MAPPING, data)
+    v1: Any = data.get("payload", missing)
+    if type(v1) is not dict:
+        return _m.evaluate(_BODY_FOO_BAR_2_MAPPING, data)
+    v2: Any = v1.get("foo_bar", missing)
+    v3: Any = v1.get("list", missing)
     v4: dict[str, Any] = {}
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v4["name"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v4["list"] = v3
     return v4
 
 
 def map_init(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    missing = _m.MISSING
+    v1: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
     v2: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v2["x"] = v1
     return v2
 
 
 def payload_init(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v2: Any = data.get("event", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["x"] = v2
@@ -527,17 +521,20 @@ def payload_init(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def map_n_1st(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    missing = _m.MISSING
+    v1: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
     v2: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v2["from"] = v1
     return v2
 
 
 def payload_n_1st(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v2: Any = data.get("event", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["from"] = v2
@@ -551,17 +548,20 @@ def payload_n_1st(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def map_a_b(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("type", _m.MISSING) if isinstance(data, dict) else _m.step(data, "type")
+    missing = _m.MISSING
+    v1: Any = data.get("type", missing) if type(data) is dict else _m.step(data, "type")
     v2: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v2["type"] = v1
     return v2
 
 
 def payload_a_b(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("type", _m.MISSING) if isinstance(data, dict) else _m.step(data, "type")
+    v2: Any = data.get("type", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["type"] = v2
@@ -575,24 +575,28 @@ def payload_a_b(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_a_b(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_A_B_MAPPING, data)
+    v1: Any = data.get("payload", missing)
     return v1
 
 
 def map_unicode(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    missing = _m.MISSING
+    v1: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
     v2: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v2["Ünïcode"] = v1
     return v2
 
 
 def payload_unicode(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v2: Any = data.get("event", missing)
     if v2 is not missing:
         if type(v2) is str and v2:
             v1["Ünïcode"] = v2
@@ -606,23 +610,23 @@ def payload_unicode(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def body_unicode(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("payload", _m.MISSING) if isinstance(data, dict) else _m.step(data, "payload")
-    )
+    missing = _m.MISSING
+    if type(data) is not dict:
+        return _m.evaluate(_BODY_UNICODE_MAPPING, data)
+    v1: Any = data.get("payload", missing)
     return v1
 
 
 def body_on_delete(data: Mapping[str, Any]) -> Any:
-    v1: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
+    missing = _m.MISSING
+    v1: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v2: Any = (
-        data.get("anonymousId", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "anonymousId")
+        data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
     v3: dict[str, Any] = {}
-    if v1 is not _m.MISSING:
+    if v1 is not missing:
         v3["userId"] = v1
-    if v2 is not _m.MISSING:
+    if v2 is not missing:
         v3["anonymousId"] = v2
     return v3
 
@@ -632,79 +636,70 @@ def preset_1_matches(event: Mapping[str, Any]) -> bool:
 
 
 def preset_1_mapping(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v2: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v3: Any = v1.get("__init__", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "__init__")
-    v4: Any = v1.get("a-b", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "a-b")
-    v5: Any = v1.get("1st", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "1st")
-    v6: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
-    v7: Any = v1.get("unicode", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "unicode")
-    v8: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
-    v9: Any = _m.MISSING
-    if v2 is not _m.MISSING and v2 is not None:
+    missing = _m.MISSING
+    v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v2: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
+    v3: Any = v1.get("__init__", missing) if type(v1) is dict else _m.step(v1, "__init__")
+    v4: Any = v1.get("a-b", missing) if type(v1) is dict else _m.step(v1, "a-b")
+    v5: Any = v1.get("1st", missing) if type(v1) is dict else _m.step(v1, "1st")
+    v6: Any = data.get("timestamp", missing) if type(data) is dict else _m.step(data, "timestamp")
+    v7: Any = v1.get("unicode", missing) if type(v1) is dict else _m.step(v1, "unicode")
+    v8: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
+    v9: Any = missing
+    if v2 is not missing and v2 is not None:
         v9 = v2
     else:
         v10: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
+            data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
         )
         v9 = v10
-    v11: Any = v1.get("secret", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "secret")
-    v12: Any = v1.get("address", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "address")
-    v13: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v13 = v13.get("extra", _m.MISSING) if isinstance(v13, dict) else _m.step(v13, "extra")
-    v14: Any = v1.get("extra", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "extra")
+    v11: Any = v1.get("secret", missing) if type(v1) is dict else _m.step(v1, "secret")
+    v12: Any = v1.get("address", missing) if type(v1) is dict else _m.step(v1, "address")
+    v13: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
+    v13 = v13.get("extra", missing) if type(v13) is dict else _m.step(v13, "extra")
+    v14: Any = v1.get("extra", missing) if type(v1) is dict else _m.step(v1, "extra")
     v15: dict[str, Any] = {}
     _m.assign(v15, v13)
     v15.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
     _m.assign(v15, v14)
-    v16: Any = v1.get("tags", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "tags")
-    v17: Any = v1.get("plan", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "plan")
-    v18: Any = v1.get("nullable", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "nullable")
-    v19: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v19 = v19.get("email", _m.MISSING) if isinstance(v19, dict) else _m.step(v19, "email")
-    v20: Any = v1.get("website", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "website")
-    v21: Any = v1.get("when", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "when")
+    v16: Any = v1.get("tags", missing) if type(v1) is dict else _m.step(v1, "tags")
+    v17: Any = v1.get("plan", missing) if type(v1) is dict else _m.step(v1, "plan")
+    v18: Any = v1.get("nullable", missing) if type(v1) is dict else _m.step(v1, "nullable")
+    v19: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
+    v19 = v19.get("email", missing) if type(v19) is dict else _m.step(v19, "email")
+    v20: Any = v1.get("website", missing) if type(v1) is dict else _m.step(v1, "website")
+    v21: Any = v1.get("when", missing) if type(v1) is dict else _m.step(v1, "when")
     v22: dict[str, Any] = {}
     v22["from"] = '"); import os; os.system("echo pwned"); ("'
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v22["__init__"] = v3
-    if v4 is not _m.MISSING:
+    if v4 is not missing:
         v22["a-b"] = v4
-    if v5 is not _m.MISSING:
+    if v5 is not missing:
         v22["1st"] = v5
-    if v6 is not _m.MISSING:
+    if v6 is not missing:
         v22["type"] = v6
-    if v7 is not _m.MISSING:
+    if v7 is not missing:
         v22["Ünïcode"] = v7
     v22["fooBar"] = "preset " + _m.template_text(v8)
-    if v9 is not _m.MISSING:
+    if v9 is not missing:
         v22["foo_bar"] = v9
-    if v11 is not _m.MISSING:
+    if v11 is not missing:
         v22["secret"] = v11
-    if v12 is not _m.MISSING:
+    if v12 is not missing:
         v22["address"] = v12
     v22["extra"] = v15
-    if v16 is not _m.MISSING:
+    if v16 is not missing:
         v22["tags"] = v16
-    if v17 is not _m.MISSING:
+    if v17 is not missing:
         v22["plan"] = v17
-    if v18 is not _m.MISSING:
+    if v18 is not missing:
         v22["nullable"] = v18
-    if v19 is not _m.MISSING:
+    if v19 is not missing:
         v22["email"] = v19
-    if v20 is not _m.MISSING:
+    if v20 is not missing:
         v22["website"] = v20
-    if v21 is not _m.MISSING:
+    if v21 is not missing:
         v22["when"] = v21
     v22["injected"] = '"); import os; os.system("echo pwned"); ("'
     v22["injected2"] = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
@@ -713,6 +708,8 @@ def preset_1_mapping(data: Mapping[str, Any]) -> Any:
 
 def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
     v2: Any = '"); import os; os.system("echo pwned"); ("'
     if type(v2) is str and v2:
@@ -723,12 +720,8 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v3 is not _p.DROP:
             v1["from"] = v3
-    v4: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v5: Any = v4.get("__init__", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "__init__")
+    v4: Any = data.get("properties", missing)
+    v5: Any = v4.get("__init__", missing) if type(v4) is dict else _m.step(v4, "__init__")
     if v5 is not missing:
         if type(v5) is str and v5:
             v1["__init__"] = v5
@@ -738,7 +731,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v6 is not _p.DROP:
                 v1["__init__"] = v6
-    v7: Any = v4.get("a-b", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "a-b")
+    v7: Any = v4.get("a-b", missing) if type(v4) is dict else _m.step(v4, "a-b")
     if v7 is not missing:
         if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
             v1["a-b"] = v7
@@ -748,7 +741,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v8 is not _p.DROP:
                 v1["a-b"] = v8
-    v9: Any = v4.get("1st", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "1st")
+    v9: Any = v4.get("1st", missing) if type(v4) is dict else _m.step(v4, "1st")
     if v9 is not missing:
         if type(v9) is int and v9 >= 1 and v9 <= 99:
             v1["1st"] = v9
@@ -758,9 +751,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v10 is not _p.DROP:
                 v1["1st"] = v10
-    v11: Any = (
-        data.get("timestamp", _m.MISSING) if isinstance(data, dict) else _m.step(data, "timestamp")
-    )
+    v11: Any = data.get("timestamp", missing)
     if v11 is not missing:
         if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
             v1["type"] = v11
@@ -770,7 +761,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v12 is not _p.DROP:
                 v1["type"] = v12
-    v13: Any = v4.get("unicode", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "unicode")
+    v13: Any = v4.get("unicode", missing) if type(v4) is dict else _m.step(v4, "unicode")
     if v13 is not missing:
         if type(v13) is bool:
             v1["Ünïcode"] = v13
@@ -780,7 +771,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v14 is not _p.DROP:
                 v1["Ünïcode"] = v14
-    v15: Any = data.get("event", _m.MISSING) if isinstance(data, dict) else _m.step(data, "event")
+    v15: Any = data.get("event", missing)
     v16: Any = "preset " + _m.template_text(v15)
     if type(v16) is str and v16:
         v1["fooBar"] = v16
@@ -790,19 +781,13 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v17 is not _p.DROP:
             v1["fooBar"] = v17
-    v18: Any = data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-    v19: Any = _m.MISSING
-    if v18 is not _m.MISSING and v18 is not None:
-        v20: Any = (
-            data.get("userId", _m.MISSING) if isinstance(data, dict) else _m.step(data, "userId")
-        )
+    v18: Any = data.get("userId", missing)
+    v19: Any = missing
+    if v18 is not missing and v18 is not None:
+        v20: Any = data.get("userId", missing)
         v19 = v20
     else:
-        v21: Any = (
-            data.get("anonymousId", _m.MISSING)
-            if isinstance(data, dict)
-            else _m.step(data, "anonymousId")
-        )
+        v21: Any = data.get("anonymousId", missing)
         v19 = v21
     if v19 is not missing:
         if type(v19) is str and v19:
@@ -813,7 +798,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v22 is not _p.DROP:
                 v1["foo_bar"] = v22
-    v23: Any = v4.get("secret", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "secret")
+    v23: Any = v4.get("secret", missing) if type(v4) is dict else _m.step(v4, "secret")
     if v23 is not missing:
         if type(v23) is str and v23:
             v1["secret"] = v23
@@ -823,23 +808,17 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v24 is not _p.DROP:
                 v1["secret"] = v24
-    v25: Any = v4.get("address", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "address")
+    v25: Any = v4.get("address", missing) if type(v4) is dict else _m.step(v4, "address")
     if v25 is not missing:
         v26 = _p.field_value(v25, _FIELD_SCHEMA_10, True)
         if v26 is _p.FAIL:
             return None
         if v26 is not _p.DROP:
             v1["address"] = v26
-    v27: Any = (
-        data.get("context", _m.MISSING) if isinstance(data, dict) else _m.step(data, "context")
-    )
-    v27 = v27.get("extra", _m.MISSING) if isinstance(v27, dict) else _m.step(v27, "extra")
-    v28: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v28 = v28.get("extra", _m.MISSING) if isinstance(v28, dict) else _m.step(v28, "extra")
+    v27: Any = data.get("context", missing)
+    v27 = v27.get("extra", missing) if type(v27) is dict else _m.step(v27, "extra")
+    v28: Any = data.get("properties", missing)
+    v28 = v28.get("extra", missing) if type(v28) is dict else _m.step(v28, "extra")
     v29: dict[str, Any] = {}
     _m.assign(v29, v27)
     v29.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
@@ -852,7 +831,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v30 is not _p.DROP:
             v1["extra"] = v30
-    v31: Any = v4.get("tags", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "tags")
+    v31: Any = v4.get("tags", missing) if type(v4) is dict else _m.step(v4, "tags")
     if v31 is not missing:
         if type(v31) is list and all(type(i) is str for i in v31):
             v1["tags"] = v31
@@ -862,7 +841,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v32 is not _p.DROP:
                 v1["tags"] = v32
-    v33: Any = v4.get("plan", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "plan")
+    v33: Any = v4.get("plan", missing) if type(v4) is dict else _m.step(v4, "plan")
     if v33 is not missing:
         if type(v33) is str and v33 and v33 in {"enterprise", "free", "pro"}:
             v1["plan"] = v33
@@ -872,7 +851,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v34 is not _p.DROP:
                 v1["plan"] = v34
-    v35: Any = v4.get("nullable", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "nullable")
+    v35: Any = v4.get("nullable", missing) if type(v4) is dict else _m.step(v4, "nullable")
     if v35 is not missing:
         if (type(v35) is str and v35) or v35 is None:
             v1["nullable"] = v35
@@ -882,8 +861,8 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v36 is not _p.DROP:
                 v1["nullable"] = v36
-    v37: Any = data.get("traits", _m.MISSING) if isinstance(data, dict) else _m.step(data, "traits")
-    v38: Any = v37.get("email", _m.MISSING) if isinstance(v37, dict) else _m.step(v37, "email")
+    v37: Any = data.get("traits", missing)
+    v38: Any = v37.get("email", missing) if type(v37) is dict else _m.step(v37, "email")
     if v38 is not missing:
         if type(v38) is str and v38 and _p.check_format(v38, "email"):
             v1["email"] = v38
@@ -893,7 +872,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v39 is not _p.DROP:
                 v1["email"] = v39
-    v40: Any = v4.get("website", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "website")
+    v40: Any = v4.get("website", missing) if type(v4) is dict else _m.step(v4, "website")
     if v40 is not missing:
         if type(v40) is str and v40 and _p.check_format(v40, "uri"):
             v1["website"] = v40
@@ -903,7 +882,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
                 return None
             if v41 is not _p.DROP:
                 v1["website"] = v41
-    v42: Any = v4.get("when", _m.MISSING) if isinstance(v4, dict) else _m.step(v4, "when")
+    v42: Any = v4.get("when", missing) if type(v4) is dict else _m.step(v4, "when")
     if v42 is not missing:
         if type(v42) is str and v42 and _p.is_date_time(v42):
             v1["when"] = v42
@@ -948,30 +927,25 @@ def preset_3_matches(event: Mapping[str, Any]) -> bool:
 
 
 def preset_3_mapping(data: Mapping[str, Any]) -> Any:
-    v1: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v1 = v1.get("n", _m.MISSING) if isinstance(v1, dict) else _m.step(v1, "n")
+    missing = _m.MISSING
+    v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v1 = v1.get("n", missing) if type(v1) is dict else _m.step(v1, "n")
     v2: list[Any] = [1, _m.defined(v1), 3]
-    v3: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    v3: Any = data.get("name", missing) if type(data) is dict else _m.step(data, "name")
     v4: dict[str, Any] = {}
     v4["list"] = v2
-    if v3 is not _m.MISSING:
+    if v3 is not missing:
         v4["foo_bar"] = v3
     return v4
 
 
 def preset_3_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
+    if type(data) is not dict:
+        return None
     v1: dict[str, Any] = {}
-    v2: Any = (
-        data.get("properties", _m.MISSING)
-        if isinstance(data, dict)
-        else _m.step(data, "properties")
-    )
-    v2 = v2.get("n", _m.MISSING) if isinstance(v2, dict) else _m.step(v2, "n")
+    v2: Any = data.get("properties", missing)
+    v2 = v2.get("n", missing) if type(v2) is dict else _m.step(v2, "n")
     v3: list[Any] = [1, _m.defined(v2), 3]
     if type(v3) is list and all(type(i) is int for i in v3):
         v1["list"] = v3
@@ -981,7 +955,7 @@ def preset_3_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v4 is not _p.DROP:
             v1["list"] = v4
-    v5: Any = data.get("name", _m.MISSING) if isinstance(data, dict) else _m.step(data, "name")
+    v5: Any = data.get("name", missing)
     if v5 is not missing:
         if type(v5) is str and v5:
             v1["foo_bar"] = v5
@@ -1166,19 +1140,7 @@ DESTINATION = Destination(
                 path="/events/{{settings.workspace}}/{{payload.from}}",
                 headers={"X-Plan": "{{payload.plan}}", "X-Quote": 'literal "quotes" \\ here'},
                 body=body_class_,
-                body_mapping={
-                    "@merge": {
-                        "objects": [
-                            {"@path": "$.payload"},
-                            {
-                                "kind": "class",
-                                "literal": {"@literal": {"@path": "not evaluated"}},
-                                "region": {"@path": "$.settings.region"},
-                                "nothing": {"@path": "$.payload.missing"},
-                            },
-                        ]
-                    }
-                },
+                body_mapping=_BODY_CLASS__MAPPING,
             ),
             model=models.ClassPayload,
         ),
@@ -1206,7 +1168,7 @@ DESTINATION = Destination(
                 path="",
                 headers={},
                 body=body_foo_bar,
-                body_mapping={"@path": "$.payload"},
+                body_mapping=_BODY_FOO_BAR_MAPPING,
             ),
             model=models.FooBarPayload,
         ),
@@ -1225,10 +1187,7 @@ DESTINATION = Destination(
                 path="/pages",
                 headers={},
                 body=body_foo_bar_2,
-                body_mapping={
-                    "name": {"@path": "$.payload.foo_bar"},
-                    "list": {"@path": "$.payload.list"},
-                },
+                body_mapping=_BODY_FOO_BAR_2_MAPPING,
             ),
             model=models.FooBarPayload2,
         ),
@@ -1285,7 +1244,7 @@ DESTINATION = Destination(
                 path="/a-b",
                 headers={},
                 body=body_a_b,
-                body_mapping={"@path": "$.payload"},
+                body_mapping=_BODY_A_B_MAPPING,
             ),
             model=models.ABPayload,
             hooks=ActionHooks(
@@ -1313,7 +1272,7 @@ DESTINATION = Destination(
                 path="/unicode",
                 headers={},
                 body=body_unicode,
-                body_mapping={"@path": "$.payload"},
+                body_mapping=_BODY_UNICODE_MAPPING,
             ),
             model=models.UnicodePayload,
         ),
