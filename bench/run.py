@@ -7,6 +7,10 @@ measured in the same run (never absolute thresholds).
 - interpreted: the same with the reference interpreters: the mapping and the request body
   evaluated by `mapping.evaluate`, the payload by `payload.process`, headers rendered per event.
 
+The same three pipelines run again on the package compiled by `actionspec accelerate` (mypyc:
+the generated modules and the runtime they call as C extensions, the reference interpreter
+included), in a child process that imports the compiled package.
+
 Then peak memory while streaming events through `python -m destinations preview`.
 """
 
@@ -278,6 +282,50 @@ def _head(handle: Any, n: int) -> Any:
     return read
 
 
+def speed(events: int, repeat: int) -> None:
+    """Floor, compiled and interpreted events per second, and their ratios."""
+    cases = corpus(events)
+    size = statistics.mean(len(raw) for _, _, raw in cases)
+    pairs = sorted({f"{d.slug}.{a.key}" for d, a, _ in cases})
+    print(f"corpus: {len(cases):,} events, {size:,.0f} bytes on average; {', '.join(pairs)}")
+    print(
+        "  (5% without userId; 2% without context and identifiers; 8% odd: numbers for strings, empty strings)"
+    )
+    compiled_modules = sum(
+        not m.__file__.endswith(".py")
+        for name, m in sys.modules.items()
+        if name.startswith("destinations.") and getattr(m, "__file__", None)
+    )
+    print(f"  package: {Path(destinations.__file__).parent} ({compiled_modules} compiled modules)")
+    rates = measure(
+        {"floor": run_floor, "compiled": run_compiled, "interpreted": run_interpreted},
+        cases,
+        repeat,
+    )
+    floor, compiled, interpreted = rates["floor"], rates["compiled"], rates["interpreted"]
+    print(f"  compiled / floor       = {compiled / floor:.2f}x   (target >= 0.5x)")
+    print(f"  compiled / interpreted = {compiled / interpreted:.2f}x   (target >= 5x)")
+
+
+def accelerated_speed(events: int, repeat: int) -> int:
+    """`speed` in a child process importing the package compiled by `actionspec accelerate`."""
+    try:
+        from actionspec.accelerate import AccelerateError, accelerate
+    except ImportError:
+        print("  skipped: the actionspec toolkit is not installed")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            out = accelerate(Path(destinations.__file__).parent, Path(tmp), print)
+        except AccelerateError as exc:
+            print(f"  skipped: {exc}")
+            return 0
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(out), *sys.path])}
+        args = ["--speed-only", "--events", str(events), "--repeat", str(repeat)]
+        done = subprocess.run([sys.executable, __file__, *args], env=env)
+        return done.returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
@@ -289,22 +337,22 @@ def main() -> int:
     parser.add_argument(
         "--no-cluster", dest="cluster", action="store_false", help="skip the JetStream figures"
     )
+    parser.add_argument(
+        "--no-accelerated",
+        dest="accelerated",
+        action="store_false",
+        help="skip the figures of the mypyc-compiled package",
+    )
+    parser.add_argument("--speed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    cases = corpus(args.events)
-    size = statistics.mean(len(raw) for _, _, raw in cases)
-    pairs = sorted({f"{d.slug}.{a.key}" for d, a, _ in cases})
-    print(f"corpus: {len(cases):,} events, {size:,.0f} bytes on average; {', '.join(pairs)}")
-    print(
-        "  (5% without userId; 2% without context and identifiers; 8% odd: numbers for strings, empty strings)"
-    )
-    rates = measure(
-        {"floor": run_floor, "compiled": run_compiled, "interpreted": run_interpreted},
-        cases,
-        args.repeat,
-    )
-    floor, compiled, interpreted = rates["floor"], rates["compiled"], rates["interpreted"]
-    print(f"  compiled / floor       = {compiled / floor:.2f}x   (target >= 0.5x)")
-    print(f"  compiled / interpreted = {compiled / interpreted:.2f}x   (target >= 5x)")
+    print("Python package:" if not args.speed_only else "mypyc-compiled package:", flush=True)
+    speed(args.events, args.repeat)
+    if args.speed_only:
+        return 0
+    if args.accelerated:
+        print("mypyc-compiled package (actionspec accelerate):", flush=True)
+        if code := accelerated_speed(args.events, args.repeat):
+            return code
     if args.preview_events:
         print("memory:")
         preview_memory(args.preview_events)

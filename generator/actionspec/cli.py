@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from actionspec import accelerate
 from actionspec import config as config_module
 from actionspec import generate as pipeline
 from actionspec.diagnostics import SpecError
@@ -138,6 +139,17 @@ examples:
 """
 
 
+def cmd_accelerate(args: argparse.Namespace, cfg: config_module.Config) -> int:
+    out = Path(args.out) if args.out else cfg.root / "build" / "accelerated"
+    try:
+        accelerate.accelerate(cfg.output / cfg.package, out.resolve(), _progress(args.quiet))
+    except accelerate.AccelerateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"compiled package in {out}; put it first on PYTHONPATH to use it")
+    return 0
+
+
 def cmd_new(args: argparse.Namespace, cfg: config_module.Config) -> int:
     slug = snake(args.name).rstrip("_").replace("_", "-")
     target = cfg.specs / f"{slug}.yaml"
@@ -165,11 +177,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 naming stale files"
     )
+    fast = commands.add_parser(
+        "accelerate", help="compile the generated package's hot modules with mypyc"
+    )
+    fast.add_argument("--out", help="folder for the compiled package (default: build/accelerated)")
     new = commands.add_parser("new", help="scaffold a commented spec")
     new.add_argument("name", help="destination name, e.g. 'Acme CRM'")
     args = parser.parse_args(argv)
     cfg = config_module.load(args.root, specs=args.specs, output=args.output, package=args.package)
-    handlers = {"validate": cmd_validate, "generate": cmd_generate, "new": cmd_new}
+    handlers = {
+        "validate": cmd_validate,
+        "generate": cmd_generate,
+        "accelerate": cmd_accelerate,
+        "new": cmd_new,
+    }
     try:
         return handlers[args.command](args, cfg)
     except SpecError as exc:
