@@ -110,6 +110,20 @@ def step(value: Any, key: str | int) -> Any:
     return MISSING
 
 
+class Reader:
+    """Reads keys of a value that is not an object (dict) as `step` does, through the `get`
+    dicts have; compiled code reads the children of a value through one or the other, so the
+    usual case (an object) costs no type test per key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def get(self, key: str, default: Any) -> Any:
+        return step(self.value, key)
+
+
 def get_path(data: Any, parts: tuple[str | int, ...]) -> Any:
     """The value at `parts` inside `data`, or MISSING (Segment's get())."""
     value = data
@@ -536,16 +550,20 @@ def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
     known = _CASE_CHANGES.setdefault(case, {})
     if len(known) > 8192:  # bounded: hostile events may bring endless new keys
         known.clear()
-    result: dict[str, Any] = {}
-    for key, item in value.items():
-        if key in rename:
-            result[rename[key]] = item
-            continue
-        new = known.get(key)
-        if new is None:
-            new = known[key] = change_case(key, case)
-        result[new] = item
-    return result
+    try:  # keys repeat from event to event: usually every one is known already
+        return _renamed(value, rename, known)
+    except KeyError:
+        for key in value:
+            if key not in known:
+                known[key] = change_case(key, case)
+        return _renamed(value, rename, known)
+
+
+def _renamed(value: dict[str, Any], rename: Mapping[str, str], known: dict[str, str]) -> Any:
+    # One dict display: a later duplicate of a new key replaces the value in place.
+    if not rename:
+        return {known[k]: v for k, v in value.items()}
+    return {rename[k] if k in rename else known[k]: v for k, v in value.items()}
 
 
 _CASE_CHANGES: dict[str, dict[str, str]] = {}  # case -> key -> changed key (keys repeat a lot)

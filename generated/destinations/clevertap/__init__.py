@@ -396,19 +396,21 @@ _MAP_IDENTIFY_USER_1: Any = {"android": "fcm", "ios": "apns"}
 def map_identify_user(data: Mapping[str, Any]) -> Any:
     missing = _m.MISSING
     v1: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
-    v2: Any = v1.get("device", missing) if type(v1) is dict else _m.step(v1, "device")
-    v3: Any = v2.get("type", missing) if type(v2) is dict else _m.step(v2, "type")
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = v1_get.get("device", missing)
+    v2_get: Any = v2 if type(v2) is dict else _m.Reader(v2)
+    v3: Any = v2_get.get("type", missing)
     v4: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v5: Any = (
         data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
     v6: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
-    v7: Any = v2.get("token", missing) if type(v2) is dict else _m.step(v2, "token")
+    v7: Any = v2_get.get("token", missing)
     v8: Any = missing
     if v3 is not missing and v3 is not None:
         v8 = v3
     else:
-        v9: Any = v1.get("os", missing) if type(v1) is dict else _m.step(v1, "os")
+        v9: Any = v1_get.get("os", missing)
         v9 = v9.get("name", missing) if type(v9) is dict else _m.step(v9, "name")
         v8 = v9
     v10: Any = (
@@ -441,47 +443,45 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("userId", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["identity"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["identity"] = v3
+    if type(v2) is str and v2:
+        v1["identity"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["identity"] = v3
     v4: Any = data.get("anonymousId", missing)
-    if v4 is not missing:
-        if type(v4) is str and v4:
-            v1["objectId"] = v4
-        else:
-            v5 = _p.field_value(v4, _FIELD_SCHEMA_2, True)
-            if v5 is _p.FAIL:
-                return None
-            if v5 is not _p.DROP:
-                v1["objectId"] = v5
+    if type(v4) is str and v4:
+        v1["objectId"] = v4
+    elif v4 is not missing:
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_2, True)
+        if v5 is _p.FAIL:
+            return None
+        if v5 is not _p.DROP:
+            v1["objectId"] = v5
     v6: Any = data.get("traits", missing)
-    if v6 is not missing:
-        if type(v6) is dict:
-            v1["profileData"] = v6
-        else:
-            v7 = _p.field_value(v6, _FIELD_SCHEMA_3, True)
-            if v7 is _p.FAIL:
-                return None
-            if v7 is not _p.DROP:
-                v1["profileData"] = v7
+    if type(v6) is dict:
+        v1["profileData"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_3, True)
+        if v7 is _p.FAIL:
+            return None
+        if v7 is not _p.DROP:
+            v1["profileData"] = v7
     v8: Any = data.get("context", missing)
-    v9: Any = v8.get("device", missing) if type(v8) is dict else _m.step(v8, "device")
-    v10: Any = v9.get("token", missing) if type(v9) is dict else _m.step(v9, "token")
-    if v10 is not missing:
-        if type(v10) is str and v10:
-            v1["pushToken"] = v10
-        else:
-            v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
-            if v11 is _p.FAIL:
-                return None
-            if v11 is not _p.DROP:
-                v1["pushToken"] = v11
+    v8_get: Any = v8 if type(v8) is dict else _m.Reader(v8)
+    v9: Any = v8_get.get("device", missing)
+    v9_get: Any = v9 if type(v9) is dict else _m.Reader(v9)
+    v10: Any = v9_get.get("token", missing)
+    if type(v10) is str and v10:
+        v1["pushToken"] = v10
+    elif v10 is not missing:
+        v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
+        if v11 is _p.FAIL:
+            return None
+        if v11 is not _p.DROP:
+            v1["pushToken"] = v11
     v12: Any = data.get("context", missing)
     v12 = v12.get("device", missing) if type(v12) is dict else _m.step(v12, "device")
     v12 = v12.get("type", missing) if type(v12) is dict else _m.step(v12, "type")
@@ -503,15 +503,14 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     )
     if v16 is missing:
         v16 = v13
-    if v16 is not missing:
-        if type(v16) is str and v16:
-            v1["tokenType"] = v16
-        else:
-            v17 = _p.field_value(v16, _FIELD_SCHEMA_5, True)
-            if v17 is _p.FAIL:
-                return None
-            if v17 is not _p.DROP:
-                v1["tokenType"] = v17
+    if type(v16) is str and v16:
+        v1["tokenType"] = v16
+    elif v16 is not missing:
+        v17 = _p.field_value(v16, _FIELD_SCHEMA_5, True)
+        if v17 is _p.FAIL:
+            return None
+        if v17 is not _p.DROP:
+            v1["tokenType"] = v17
     return v1
 
 
@@ -553,9 +552,12 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
         v12: dict[str, Any] = {"Gender": v11}
         v13: dict[str, Any] = {}
         v13.update({})
-        _m.assign(v13, v10)
+        if type(v10) is dict:
+            v13.update(v10)
+        else:
+            _m.assign(v13, v10)
         v13.update(v12)
-        v14: Any = _m.clean(v13)
+        v14: Any = _m.clean(v13) if v11 is missing else v13
         v15: dict[str, Any] = {}
         v15["type"] = "profile"
         if v3 is not missing:
@@ -593,9 +595,12 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
         v23: dict[str, Any] = {"Gender": v22}
         v24: dict[str, Any] = {}
         v24.update({})
-        _m.assign(v24, v21)
+        if type(v21) is dict:
+            v24.update(v21)
+        else:
+            _m.assign(v24, v21)
         v24.update(v23)
-        v25: Any = _m.clean(v24)
+        v25: Any = _m.clean(v24) if v22 is missing else v24
         v26: dict[str, Any] = {}
         v26["type"] = "profile"
         if v3 is not missing:
@@ -637,45 +642,41 @@ def payload_track_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("userId", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["identity"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_6, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["identity"] = v3
+    if type(v2) is str and v2:
+        v1["identity"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_6, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["identity"] = v3
     v4: Any = data.get("anonymousId", missing)
-    if v4 is not missing:
-        if type(v4) is str and v4:
-            v1["objectId"] = v4
-        else:
-            v5 = _p.field_value(v4, _FIELD_SCHEMA_7, True)
-            if v5 is _p.FAIL:
-                return None
-            if v5 is not _p.DROP:
-                v1["objectId"] = v5
+    if type(v4) is str and v4:
+        v1["objectId"] = v4
+    elif v4 is not missing:
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_7, True)
+        if v5 is _p.FAIL:
+            return None
+        if v5 is not _p.DROP:
+            v1["objectId"] = v5
     v6: Any = data.get("event", missing)
-    if v6 is not missing:
-        if type(v6) is str and v6:
-            v1["eventName"] = v6
-        else:
-            v7 = _p.field_value(v6, _FIELD_SCHEMA_8, True)
-            if v7 is _p.FAIL:
-                return None
-            if v7 is not _p.DROP:
-                v1["eventName"] = v7
+    if type(v6) is str and v6:
+        v1["eventName"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_8, True)
+        if v7 is _p.FAIL:
+            return None
+        if v7 is not _p.DROP:
+            v1["eventName"] = v7
     v8: Any = data.get("properties", missing)
-    if v8 is not missing:
-        if type(v8) is dict:
-            v1["eventData"] = v8
-        else:
-            v9 = _p.field_value(v8, _FIELD_SCHEMA_9, True)
-            if v9 is _p.FAIL:
-                return None
-            if v9 is not _p.DROP:
-                v1["eventData"] = v9
+    if type(v8) is dict:
+        v1["eventData"] = v8
+    elif v8 is not missing:
+        v9 = _p.field_value(v8, _FIELD_SCHEMA_9, True)
+        if v9 is _p.FAIL:
+            return None
+        if v9 is not _p.DROP:
+            v1["eventData"] = v9
     if "eventName" not in v1:
         return None
     return v1
@@ -715,20 +716,21 @@ def body_track_event(data: Mapping[str, Any]) -> Any:
 def map_order_completed(data: Mapping[str, Any]) -> Any:
     missing = _m.MISSING
     v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
-    v2: Any = v1.get("revenue", missing) if type(v1) is dict else _m.step(v1, "revenue")
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = v1_get.get("revenue", missing)
     v3: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v4: Any = (
         data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
     )
-    v5: Any = v1.get("order_id", missing) if type(v1) is dict else _m.step(v1, "order_id")
+    v5: Any = v1_get.get("order_id", missing)
     v6: Any = missing
     if v2 is not missing and v2 is not None:
         v6 = v2
     else:
-        v7: Any = v1.get("total", missing) if type(v1) is dict else _m.step(v1, "total")
+        v7: Any = v1_get.get("total", missing)
         v6 = v7
-    v8: Any = v1.get("currency", missing) if type(v1) is dict else _m.step(v1, "currency")
-    v9: Any = v1.get("products", missing) if type(v1) is dict else _m.step(v1, "products")
+    v8: Any = v1_get.get("currency", missing)
+    v9: Any = v1_get.get("products", missing)
     v10: dict[str, Any] = {}
     if v3 is not missing:
         v10["identity"] = v3
@@ -753,36 +755,34 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("userId", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["identity"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_10, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["identity"] = v3
+    if type(v2) is str and v2:
+        v1["identity"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_10, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["identity"] = v3
     v4: Any = data.get("anonymousId", missing)
-    if v4 is not missing:
-        if type(v4) is str and v4:
-            v1["objectId"] = v4
-        else:
-            v5 = _p.field_value(v4, _FIELD_SCHEMA_11, True)
-            if v5 is _p.FAIL:
-                return None
-            if v5 is not _p.DROP:
-                v1["objectId"] = v5
+    if type(v4) is str and v4:
+        v1["objectId"] = v4
+    elif v4 is not missing:
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_11, True)
+        if v5 is _p.FAIL:
+            return None
+        if v5 is not _p.DROP:
+            v1["objectId"] = v5
     v6: Any = data.get("properties", missing)
-    v7: Any = v6.get("order_id", missing) if type(v6) is dict else _m.step(v6, "order_id")
-    if v7 is not missing:
-        if type(v7) is str and v7:
-            v1["chargedId"] = v7
-        else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_12, True)
-            if v8 is _p.FAIL:
-                return None
-            if v8 is not _p.DROP:
-                v1["chargedId"] = v8
+    v6_get: Any = v6 if type(v6) is dict else _m.Reader(v6)
+    v7: Any = v6_get.get("order_id", missing)
+    if type(v7) is str and v7:
+        v1["chargedId"] = v7
+    elif v7 is not missing:
+        v8 = _p.field_value(v7, _FIELD_SCHEMA_12, True)
+        if v8 is _p.FAIL:
+            return None
+        if v8 is not _p.DROP:
+            v1["chargedId"] = v8
     v9: Any = data.get("properties", missing)
     v9 = v9.get("revenue", missing) if type(v9) is dict else _m.step(v9, "revenue")
     v10: Any = missing
@@ -794,44 +794,40 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
         v12: Any = data.get("properties", missing)
         v12 = v12.get("total", missing) if type(v12) is dict else _m.step(v12, "total")
         v10 = v12
-    if v10 is not missing:
-        if type(v10) in (int, float):
-            v1["amount"] = v10
-        else:
-            v13 = _p.field_value(v10, _FIELD_SCHEMA_13, True)
-            if v13 is _p.FAIL:
-                return None
-            if v13 is not _p.DROP:
-                v1["amount"] = v13
-    v14: Any = v6.get("currency", missing) if type(v6) is dict else _m.step(v6, "currency")
-    if v14 is not missing:
-        if type(v14) is str and v14:
-            v1["currency"] = v14
-        else:
-            v15 = _p.field_value(v14, _FIELD_SCHEMA_14, True)
-            if v15 is _p.FAIL:
-                return None
-            if v15 is not _p.DROP:
-                v1["currency"] = v15
-    v16: Any = v6.get("products", missing) if type(v6) is dict else _m.step(v6, "products")
-    if v16 is not missing:
-        if type(v16) is list and all(type(i) is dict for i in v16):
-            v1["items"] = v16
-        else:
-            v17 = _p.field_value(v16, _FIELD_SCHEMA_15, True)
-            if v17 is _p.FAIL:
-                return None
-            if v17 is not _p.DROP:
-                v1["items"] = v17
-    if v6 is not missing:
-        if type(v6) is dict:
-            v1["eventData"] = v6
-        else:
-            v18 = _p.field_value(v6, _FIELD_SCHEMA_16, True)
-            if v18 is _p.FAIL:
-                return None
-            if v18 is not _p.DROP:
-                v1["eventData"] = v18
+    if type(v10) in (int, float):
+        v1["amount"] = v10
+    elif v10 is not missing:
+        v13 = _p.field_value(v10, _FIELD_SCHEMA_13, True)
+        if v13 is _p.FAIL:
+            return None
+        if v13 is not _p.DROP:
+            v1["amount"] = v13
+    v14: Any = v6_get.get("currency", missing)
+    if type(v14) is str and v14:
+        v1["currency"] = v14
+    elif v14 is not missing:
+        v15 = _p.field_value(v14, _FIELD_SCHEMA_14, True)
+        if v15 is _p.FAIL:
+            return None
+        if v15 is not _p.DROP:
+            v1["currency"] = v15
+    v16: Any = v6_get.get("products", missing)
+    if type(v16) is list and all(type(i) is dict for i in v16):
+        v1["items"] = v16
+    elif v16 is not missing:
+        v17 = _p.field_value(v16, _FIELD_SCHEMA_15, True)
+        if v17 is _p.FAIL:
+            return None
+        if v17 is not _p.DROP:
+            v1["items"] = v17
+    if type(v6) is dict:
+        v1["eventData"] = v6
+    elif v6 is not missing:
+        v18 = _p.field_value(v6, _FIELD_SCHEMA_16, True)
+        if v18 is _p.FAIL:
+            return None
+        if v18 is not _p.DROP:
+            v1["eventData"] = v18
     return v1
 
 
@@ -849,14 +845,14 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
     v6: Any = v1.get("amount", missing)
     v7: Any = v1.get("currency", missing)
     v8: Any = v1.get("items", missing)
-
-    def v9(v9_item: Any) -> Any:
-        v10: Any = _m.encode_nested(v9_item, "flatten", "json", "_")
-        v11: Any = _m.rename_keys(v10, {}, "snake")
-        return v11
-
-    v12: Any = _m.map_items(v8, v9)
-    v13: dict[str, Any] = {"Charged ID": v5, "Amount": v6, "Currency": v7, "Items": v12}
+    v9: Any = v8
+    if isinstance(v8, (dict, list)):
+        v9 = []
+        for v10_item in v8 if isinstance(v8, list) else [v8]:
+            v11: Any = _m.encode_nested(v10_item, "flatten", "json", "_")
+            v12: Any = _m.rename_keys(v11, {}, "snake")
+            v9.append(None if v12 is missing else v12)
+    v13: dict[str, Any] = {"Charged ID": v5, "Amount": v6, "Currency": v7, "Items": v9}
     v14: Any = v1.get("eventData", missing)
     v15: Any = (
         {
@@ -864,28 +860,31 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
             for k, v in v14.items()
             if k not in {"currency", "order_id", "products", "revenue", "total"}
         }
-        if type(v14) is dict
+        if isinstance(v14, dict)
         else v14
     )
     v16: Any = _m.encode_nested(v15, "flatten", "json", "_")
     v17: Any = _m.rename_keys(v16, {}, "snake")
-    v18: dict[str, Any] = {}
-    v18.update(v13)
-    _m.assign(v18, v17)
-    v19: Any = _m.clean(v18)
-    v20: dict[str, Any] = {}
-    v20["type"] = "event"
+    if type(v17) is dict:
+        v13.update(v17)
+    else:
+        _m.assign(v13, v17)
+    v18: Any = (
+        _m.clean(v13) if v5 is missing or v6 is missing or v7 is missing or v9 is missing else v13
+    )
+    v19: dict[str, Any] = {}
+    v19["type"] = "event"
     if v2 is not missing:
-        v20["identity"] = v2
+        v19["identity"] = v2
     if v3 is not missing:
-        v20["objectId"] = v3
+        v19["objectId"] = v3
     if v4 is not missing:
-        v20["ts"] = v4
-    v20["evtName"] = "Charged"
-    v20["evtData"] = v19
-    v21: list[Any] = [v20]
-    v22: dict[str, Any] = {"d": v21}
-    return v22
+        v19["ts"] = v4
+    v19["evtName"] = "Charged"
+    v19["evtData"] = v18
+    v20: list[Any] = [v19]
+    v21: dict[str, Any] = {"d": v20}
+    return v21
 
 
 def map_page_viewed(data: Mapping[str, Any]) -> Any:
@@ -914,45 +913,41 @@ def payload_page_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("userId", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["identity"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_17, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["identity"] = v3
+    if type(v2) is str and v2:
+        v1["identity"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_17, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["identity"] = v3
     v4: Any = data.get("anonymousId", missing)
-    if v4 is not missing:
-        if type(v4) is str and v4:
-            v1["objectId"] = v4
-        else:
-            v5 = _p.field_value(v4, _FIELD_SCHEMA_18, True)
-            if v5 is _p.FAIL:
-                return None
-            if v5 is not _p.DROP:
-                v1["objectId"] = v5
+    if type(v4) is str and v4:
+        v1["objectId"] = v4
+    elif v4 is not missing:
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_18, True)
+        if v5 is _p.FAIL:
+            return None
+        if v5 is not _p.DROP:
+            v1["objectId"] = v5
     v6: Any = data.get("name", missing)
-    if v6 is not missing:
-        if type(v6) is str and v6:
-            v1["name"] = v6
-        else:
-            v7 = _p.field_value(v6, _FIELD_SCHEMA_19, True)
-            if v7 is _p.FAIL:
-                return None
-            if v7 is not _p.DROP:
-                v1["name"] = v7
+    if type(v6) is str and v6:
+        v1["name"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_19, True)
+        if v7 is _p.FAIL:
+            return None
+        if v7 is not _p.DROP:
+            v1["name"] = v7
     v8: Any = data.get("properties", missing)
-    if v8 is not missing:
-        if type(v8) is dict:
-            v1["eventData"] = v8
-        else:
-            v9 = _p.field_value(v8, _FIELD_SCHEMA_20, True)
-            if v9 is _p.FAIL:
-                return None
-            if v9 is not _p.DROP:
-                v1["eventData"] = v9
+    if type(v8) is dict:
+        v1["eventData"] = v8
+    elif v8 is not missing:
+        v9 = _p.field_value(v8, _FIELD_SCHEMA_20, True)
+        if v9 is _p.FAIL:
+            return None
+        if v9 is not _p.DROP:
+            v1["eventData"] = v9
     return v1
 
 
@@ -970,9 +965,12 @@ def body_page_viewed(data: Mapping[str, Any]) -> Any:
     v6: Any = v1.get("name", missing)
     v7: dict[str, Any] = {"name": v6}
     v8: dict[str, Any] = {}
-    _m.assign(v8, v5)
+    if type(v5) is dict:
+        v8.update(v5)
+    else:
+        _m.assign(v8, v5)
     v8.update(v7)
-    v9: Any = _m.clean(v8)
+    v9: Any = _m.clean(v8) if v6 is missing else v8
     v10: Any = _m.encode_nested(v9, "flatten", "json", "_")
     v11: Any = _m.rename_keys(v10, {}, "snake")
     v12: dict[str, Any] = {}
@@ -1016,45 +1014,41 @@ def payload_screen_viewed(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("userId", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["identity"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_21, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["identity"] = v3
+    if type(v2) is str and v2:
+        v1["identity"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_21, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["identity"] = v3
     v4: Any = data.get("anonymousId", missing)
-    if v4 is not missing:
-        if type(v4) is str and v4:
-            v1["objectId"] = v4
-        else:
-            v5 = _p.field_value(v4, _FIELD_SCHEMA_22, True)
-            if v5 is _p.FAIL:
-                return None
-            if v5 is not _p.DROP:
-                v1["objectId"] = v5
+    if type(v4) is str and v4:
+        v1["objectId"] = v4
+    elif v4 is not missing:
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_22, True)
+        if v5 is _p.FAIL:
+            return None
+        if v5 is not _p.DROP:
+            v1["objectId"] = v5
     v6: Any = data.get("name", missing)
-    if v6 is not missing:
-        if type(v6) is str and v6:
-            v1["name"] = v6
-        else:
-            v7 = _p.field_value(v6, _FIELD_SCHEMA_23, True)
-            if v7 is _p.FAIL:
-                return None
-            if v7 is not _p.DROP:
-                v1["name"] = v7
+    if type(v6) is str and v6:
+        v1["name"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_23, True)
+        if v7 is _p.FAIL:
+            return None
+        if v7 is not _p.DROP:
+            v1["name"] = v7
     v8: Any = data.get("properties", missing)
-    if v8 is not missing:
-        if type(v8) is dict:
-            v1["eventData"] = v8
-        else:
-            v9 = _p.field_value(v8, _FIELD_SCHEMA_24, True)
-            if v9 is _p.FAIL:
-                return None
-            if v9 is not _p.DROP:
-                v1["eventData"] = v9
+    if type(v8) is dict:
+        v1["eventData"] = v8
+    elif v8 is not missing:
+        v9 = _p.field_value(v8, _FIELD_SCHEMA_24, True)
+        if v9 is _p.FAIL:
+            return None
+        if v9 is not _p.DROP:
+            v1["eventData"] = v9
     return v1
 
 
@@ -1072,9 +1066,12 @@ def body_screen_viewed(data: Mapping[str, Any]) -> Any:
     v6: Any = v1.get("name", missing)
     v7: dict[str, Any] = {"name": v6}
     v8: dict[str, Any] = {}
-    _m.assign(v8, v5)
+    if type(v5) is dict:
+        v8.update(v5)
+    else:
+        _m.assign(v8, v5)
     v8.update(v7)
-    v9: Any = _m.clean(v8)
+    v9: Any = _m.clean(v8) if v6 is missing else v8
     v10: Any = _m.encode_nested(v9, "flatten", "json", "_")
     v11: Any = _m.rename_keys(v10, {}, "snake")
     v12: dict[str, Any] = {}
@@ -1122,15 +1119,14 @@ def payload_alias_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("userId", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["identity"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_25, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["identity"] = v3
+    if type(v2) is str and v2:
+        v1["identity"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_25, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["identity"] = v3
     v4: Any = data.get("previousId", missing)
     v5: Any = missing
     if v4 is not missing and v4 is not None:
@@ -1139,26 +1135,24 @@ def payload_alias_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     else:
         v7: Any = data.get("anonymousId", missing)
         v5 = v7
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["objectId"] = v5
-        else:
-            v8 = _p.field_value(v5, _FIELD_SCHEMA_26, True)
-            if v8 is _p.FAIL:
-                return None
-            if v8 is not _p.DROP:
-                v1["objectId"] = v8
+    if type(v5) is str and v5:
+        v1["objectId"] = v5
+    elif v5 is not missing:
+        v8 = _p.field_value(v5, _FIELD_SCHEMA_26, True)
+        if v8 is _p.FAIL:
+            return None
+        if v8 is not _p.DROP:
+            v1["objectId"] = v8
     v9: Any = data.get("context", missing)
     v10: Any = v9.get("traits", missing) if type(v9) is dict else _m.step(v9, "traits")
-    if v10 is not missing:
-        if type(v10) is dict:
-            v1["profileData"] = v10
-        else:
-            v11 = _p.field_value(v10, _FIELD_SCHEMA_27, True)
-            if v11 is _p.FAIL:
-                return None
-            if v11 is not _p.DROP:
-                v1["profileData"] = v11
+    if type(v10) is dict:
+        v1["profileData"] = v10
+    elif v10 is not missing:
+        v11 = _p.field_value(v10, _FIELD_SCHEMA_27, True)
+        if v11 is _p.FAIL:
+            return None
+        if v11 is not _p.DROP:
+            v1["profileData"] = v11
     return v1
 
 
@@ -1197,9 +1191,12 @@ def body_alias_user(data: Mapping[str, Any]) -> Any:
     v10: dict[str, Any] = {"Gender": v9}
     v11: dict[str, Any] = {}
     v11.update({})
-    _m.assign(v11, v7)
+    if type(v7) is dict:
+        v11.update(v7)
+    else:
+        _m.assign(v11, v7)
     v11.update(v10)
-    v12: Any = _m.clean(v11)
+    v12: Any = _m.clean(v11) if v9 is missing else v11
     v13: dict[str, Any] = {}
     v13["type"] = "profile"
     if v3 is not missing:
@@ -1235,35 +1232,32 @@ def payload_user_upload(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("timestamp", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["ts"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_28, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["ts"] = v3
+    if type(v2) is str and v2:
+        v1["ts"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_28, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["ts"] = v3
     v4: Any = data.get("properties", missing)
-    if v4 is not missing:
-        if type(v4) is dict:
-            v1["profileData"] = v4
-        else:
-            v5 = _p.field_value(v4, _FIELD_SCHEMA_29, True)
-            if v5 is _p.FAIL:
-                return None
-            if v5 is not _p.DROP:
-                v1["profileData"] = v5
+    if type(v4) is dict:
+        v1["profileData"] = v4
+    elif v4 is not missing:
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_29, True)
+        if v5 is _p.FAIL:
+            return None
+        if v5 is not _p.DROP:
+            v1["profileData"] = v5
     v6: Any = data.get("userId", missing)
-    if v6 is not missing:
-        if type(v6) is str and v6:
-            v1["identity"] = v6
-        else:
-            v7 = _p.field_value(v6, _FIELD_SCHEMA_30, True)
-            if v7 is _p.FAIL:
-                return None
-            if v7 is not _p.DROP:
-                v1["identity"] = v7
+    if type(v6) is str and v6:
+        v1["identity"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_30, True)
+        if v7 is _p.FAIL:
+            return None
+        if v7 is not _p.DROP:
+            v1["identity"] = v7
     if "identity" not in v1:
         return None
     return v1
@@ -1308,15 +1302,14 @@ def payload_user_delete(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("userId", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["identity"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_31, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["identity"] = v3
+    if type(v2) is str and v2:
+        v1["identity"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_31, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["identity"] = v3
     if "identity" not in v1:
         return None
     return v1

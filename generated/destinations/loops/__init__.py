@@ -107,22 +107,23 @@ _FIELD_SCHEMA_12: dict[str, Any] = _SCHEMA_SEND_EVENT["properties"]["idempotency
 def map_create_or_update_contact(data: Mapping[str, Any]) -> Any:
     missing = _m.MISSING
     v1: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
-    v2: Any = v1.get("email", missing) if type(v1) is dict else _m.step(v1, "email")
-    v3: Any = v1.get("source", missing) if type(v1) is dict else _m.step(v1, "source")
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = v1_get.get("email", missing)
+    v3: Any = v1_get.get("source", missing)
     v4: Any = missing
     if v2 is not missing and v2 is not None:
         v4 = v2
     else:
         v5: Any = data.get("email", missing) if type(data) is dict else _m.step(data, "email")
         v4 = v5
-    v6: Any = v1.get("firstName", missing) if type(v1) is dict else _m.step(v1, "firstName")
-    v7: Any = v1.get("lastName", missing) if type(v1) is dict else _m.step(v1, "lastName")
+    v6: Any = v1_get.get("firstName", missing)
+    v7: Any = v1_get.get("lastName", missing)
     v8: Any = missing
     if v3 is not missing and v3 is not None:
         v8 = v3
     else:
         v8 = "Segment"
-    v9: Any = v1.get("userGroup", missing) if type(v1) is dict else _m.step(v1, "userGroup")
+    v9: Any = v1_get.get("userGroup", missing)
     v10: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
     v11: dict[str, Any] = {}
     if v1 is not missing:
@@ -148,15 +149,15 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("traits", missing)
-    if v2 is not missing:
-        if type(v2) is dict:
-            v1["customAttributes"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["customAttributes"] = v3
+    v2_get: Any = v2 if type(v2) is dict else _m.Reader(v2)
+    if type(v2) is dict:
+        v1["customAttributes"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["customAttributes"] = v3
     v4: Any = data.get("traits", missing)
     v4 = v4.get("email", missing) if type(v4) is dict else _m.step(v4, "email")
     v5: Any = missing
@@ -167,35 +168,32 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
     else:
         v7: Any = data.get("email", missing)
         v5 = v7
-    if v5 is not missing:
-        if type(v5) is str and v5 and _p.check_format(v5, "email"):
-            v1["email"] = v5
-        else:
-            v8 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
-            if v8 is _p.FAIL:
-                return None
-            if v8 is not _p.DROP:
-                v1["email"] = v8
-    v9: Any = v2.get("firstName", missing) if type(v2) is dict else _m.step(v2, "firstName")
-    if v9 is not missing:
-        if type(v9) is str and v9:
-            v1["firstName"] = v9
-        else:
-            v10 = _p.field_value(v9, _FIELD_SCHEMA_3, True)
-            if v10 is _p.FAIL:
-                return None
-            if v10 is not _p.DROP:
-                v1["firstName"] = v10
-    v11: Any = v2.get("lastName", missing) if type(v2) is dict else _m.step(v2, "lastName")
-    if v11 is not missing:
-        if type(v11) is str and v11:
-            v1["lastName"] = v11
-        else:
-            v12 = _p.field_value(v11, _FIELD_SCHEMA_4, True)
-            if v12 is _p.FAIL:
-                return None
-            if v12 is not _p.DROP:
-                v1["lastName"] = v12
+    if type(v5) is str and v5 and _p.check_format(v5, "email"):
+        v1["email"] = v5
+    elif v5 is not missing:
+        v8 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
+        if v8 is _p.FAIL:
+            return None
+        if v8 is not _p.DROP:
+            v1["email"] = v8
+    v9: Any = v2_get.get("firstName", missing)
+    if type(v9) is str and v9:
+        v1["firstName"] = v9
+    elif v9 is not missing:
+        v10 = _p.field_value(v9, _FIELD_SCHEMA_3, True)
+        if v10 is _p.FAIL:
+            return None
+        if v10 is not _p.DROP:
+            v1["firstName"] = v10
+    v11: Any = v2_get.get("lastName", missing)
+    if type(v11) is str and v11:
+        v1["lastName"] = v11
+    elif v11 is not missing:
+        v12 = _p.field_value(v11, _FIELD_SCHEMA_4, True)
+        if v12 is _p.FAIL:
+            return None
+        if v12 is not _p.DROP:
+            v1["lastName"] = v12
     v13: Any = data.get("traits", missing)
     v13 = v13.get("source", missing) if type(v13) is dict else _m.step(v13, "source")
     v14: Any = missing
@@ -205,43 +203,39 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
         v14 = v15
     else:
         v14 = "Segment"
-    if v14 is not missing:
-        if type(v14) is str and v14:
-            v1["source"] = v14
-        else:
-            v16 = _p.field_value(v14, _FIELD_SCHEMA_5, True)
-            if v16 is _p.FAIL:
-                return None
-            if v16 is not _p.DROP:
-                v1["source"] = v16
-    v17: Any = v2.get("userGroup", missing) if type(v2) is dict else _m.step(v2, "userGroup")
-    if v17 is not missing:
-        if type(v17) is str and v17:
-            v1["userGroup"] = v17
-        else:
-            v18 = _p.field_value(v17, _FIELD_SCHEMA_6, True)
-            if v18 is _p.FAIL:
-                return None
-            if v18 is not _p.DROP:
-                v1["userGroup"] = v18
+    if type(v14) is str and v14:
+        v1["source"] = v14
+    elif v14 is not missing:
+        v16 = _p.field_value(v14, _FIELD_SCHEMA_5, True)
+        if v16 is _p.FAIL:
+            return None
+        if v16 is not _p.DROP:
+            v1["source"] = v16
+    v17: Any = v2_get.get("userGroup", missing)
+    if type(v17) is str and v17:
+        v1["userGroup"] = v17
+    elif v17 is not missing:
+        v18 = _p.field_value(v17, _FIELD_SCHEMA_6, True)
+        if v18 is _p.FAIL:
+            return None
+        if v18 is not _p.DROP:
+            v1["userGroup"] = v18
     v19: Any = data.get("userId", missing)
-    if v19 is not missing:
-        if type(v19) is str and v19:
-            v1["userId"] = v19
-        else:
-            v20 = _p.field_value(v19, _FIELD_SCHEMA_7, True)
-            if v20 is _p.FAIL:
-                return None
-            if v20 is not _p.DROP:
-                v1["userId"] = v20
+    if type(v19) is str and v19:
+        v1["userId"] = v19
+    elif v19 is not missing:
+        v20 = _p.field_value(v19, _FIELD_SCHEMA_7, True)
+        if v20 is _p.FAIL:
+            return None
+        if v20 is not _p.DROP:
+            v1["userId"] = v20
     if "userId" not in v1:
         return None
     return v1
 
 
 _BODY_CREATE_OR_UPDATE_CONTACT_1: Any = {"{}": None}
-_BODY_CREATE_OR_UPDATE_CONTACT_2: Any = [True, False, "true", "false"]
-_BODY_CREATE_OR_UPDATE_CONTACT_3: Any = {"true": True, "false": False}
+_BODY_CREATE_OR_UPDATE_CONTACT_2: Any = {"true": True, "false": False}
 
 
 def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
@@ -253,12 +247,10 @@ def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
         return _m.evaluate(_BODY_CREATE_OR_UPDATE_CONTACT_MAPPING, data)
     v2: Any = v1.get("customAttributes", missing)
     v3: Any = v1.get("mailingLists", missing)
-    v4: Any = {k: v for k, v in v2.items() if k not in {"mailingLists"}} if type(v2) is dict else v2
-    v5: Any = (
-        {k: v for k, v in v1.items() if k not in {"customAttributes", "mailingLists"}}
-        if type(v1) is dict
-        else v1
+    v4: Any = (
+        {k: v for k, v in v2.items() if k not in {"mailingLists"}} if isinstance(v2, dict) else v2
     )
+    v5: Any = {k: v for k, v in v1.items() if k not in {"customAttributes", "mailingLists"}}
     v6: Any = _m.json_text(v3)
     v7: Any = (
         _BODY_CREATE_OR_UPDATE_CONTACT_1.get(v6, missing)
@@ -276,26 +268,44 @@ def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
         )
         v8 = v9
     v10: dict[str, Any] = {}
-    _m.assign(v10, v8)
-    v11: Any = _m.select_entries(v10, None, _BODY_CREATE_OR_UPDATE_CONTACT_2, True)
-
-    def v12(v12_item: Any) -> Any:
-        v13: Any = (
-            _BODY_CREATE_OR_UPDATE_CONTACT_3.get(v12_item, missing)
-            if type(v12_item) is str
-            else _m.lookup(v12_item, _BODY_CREATE_OR_UPDATE_CONTACT_3, False)
-        )
-        if v13 is missing:
-            v13 = v12_item
-        return v13
-
-    v14: Any = _m.each_value(v11, v12)
-    v15: dict[str, Any] = {"mailingLists": v14}
-    v16: dict[str, Any] = {}
-    _m.assign(v16, v4)
-    _m.assign(v16, v5)
-    v16.update(v15)
-    return v16
+    if type(v8) is dict:
+        v10.update(v8)
+    else:
+        _m.assign(v10, v8)
+    v11: Any = (
+        {
+            k: v
+            for k, v in v10.items()
+            if (v is True or v is False or (type(v) is str and v in {"false", "true"}))
+        }
+        if isinstance(v10, dict)
+        else v10
+    )
+    v12: Any = v11
+    if isinstance(v11, (dict, list)):
+        v13: dict[Any, Any] = {}
+        for v14, v15_item in v11.items() if isinstance(v11, dict) else enumerate(v11):
+            v16: Any = (
+                _BODY_CREATE_OR_UPDATE_CONTACT_2.get(v15_item, missing)
+                if type(v15_item) is str
+                else _m.lookup(v15_item, _BODY_CREATE_OR_UPDATE_CONTACT_2, False)
+            )
+            if v16 is missing:
+                v16 = v15_item
+            v13[v14] = v16
+        v12 = v13 if isinstance(v11, dict) else list(v13.values())
+    v17: dict[str, Any] = {"mailingLists": v12}
+    v18: dict[str, Any] = {}
+    if type(v4) is dict:
+        v18.update(v4)
+    else:
+        _m.assign(v18, v4)
+    if type(v5) is dict:
+        v18.update(v5)
+    else:
+        _m.assign(v18, v5)
+    v18.update(v17)
+    return v18
 
 
 def map_send_event(data: Mapping[str, Any]) -> Any:
@@ -344,55 +354,50 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
         v5 = v5.get("traits", missing) if type(v5) is dict else _m.step(v5, "traits")
         v5 = v5.get("email", missing) if type(v5) is dict else _m.step(v5, "email")
         v3 = v5
-    if v3 is not missing:
-        if type(v3) is str and v3 and _p.check_format(v3, "email"):
-            v1["email"] = v3
-        else:
-            v6 = _p.field_value(v3, _FIELD_SCHEMA_8, True)
-            if v6 is _p.FAIL:
-                return None
-            if v6 is not _p.DROP:
-                v1["email"] = v6
+    if type(v3) is str and v3 and _p.check_format(v3, "email"):
+        v1["email"] = v3
+    elif v3 is not missing:
+        v6 = _p.field_value(v3, _FIELD_SCHEMA_8, True)
+        if v6 is _p.FAIL:
+            return None
+        if v6 is not _p.DROP:
+            v1["email"] = v6
     v7: Any = data.get("event", missing)
-    if v7 is not missing:
-        if type(v7) is str and v7:
-            v1["eventName"] = v7
-        else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_9, True)
-            if v8 is _p.FAIL:
-                return None
-            if v8 is not _p.DROP:
-                v1["eventName"] = v8
+    if type(v7) is str and v7:
+        v1["eventName"] = v7
+    elif v7 is not missing:
+        v8 = _p.field_value(v7, _FIELD_SCHEMA_9, True)
+        if v8 is _p.FAIL:
+            return None
+        if v8 is not _p.DROP:
+            v1["eventName"] = v8
     v9: Any = data.get("userId", missing)
-    if v9 is not missing:
-        if type(v9) is str and v9:
-            v1["userId"] = v9
-        else:
-            v10 = _p.field_value(v9, _FIELD_SCHEMA_10, True)
-            if v10 is _p.FAIL:
-                return None
-            if v10 is not _p.DROP:
-                v1["userId"] = v10
+    if type(v9) is str and v9:
+        v1["userId"] = v9
+    elif v9 is not missing:
+        v10 = _p.field_value(v9, _FIELD_SCHEMA_10, True)
+        if v10 is _p.FAIL:
+            return None
+        if v10 is not _p.DROP:
+            v1["userId"] = v10
     v11: Any = data.get("properties", missing)
-    if v11 is not missing:
-        if type(v11) is dict:
-            v1["eventProperties"] = v11
-        else:
-            v12 = _p.field_value(v11, _FIELD_SCHEMA_11, True)
-            if v12 is _p.FAIL:
-                return None
-            if v12 is not _p.DROP:
-                v1["eventProperties"] = v12
+    if type(v11) is dict:
+        v1["eventProperties"] = v11
+    elif v11 is not missing:
+        v12 = _p.field_value(v11, _FIELD_SCHEMA_11, True)
+        if v12 is _p.FAIL:
+            return None
+        if v12 is not _p.DROP:
+            v1["eventProperties"] = v12
     v13: Any = data.get("messageId", missing)
-    if v13 is not missing:
-        if type(v13) is str and v13 and len(v13) <= 100:
-            v1["idempotencyKey"] = v13
-        else:
-            v14 = _p.field_value(v13, _FIELD_SCHEMA_12, True)
-            if v14 is _p.FAIL:
-                return None
-            if v14 is not _p.DROP:
-                v1["idempotencyKey"] = v14
+    if type(v13) is str and v13 and len(v13) <= 100:
+        v1["idempotencyKey"] = v13
+    elif v13 is not missing:
+        v14 = _p.field_value(v13, _FIELD_SCHEMA_12, True)
+        if v14 is _p.FAIL:
+            return None
+        if v14 is not _p.DROP:
+            v1["idempotencyKey"] = v14
     if "eventName" not in v1:
         return None
     if "userId" not in v1:
@@ -413,11 +418,14 @@ def body_send_event(data: Mapping[str, Any]) -> Any:
     v5: Any = v1.get("eventProperties", missing)
     v6: dict[str, Any] = {"email": v2, "eventName": v3, "userId": v4, "eventProperties": v5}
     v7: Any = v1.get("contactProperties", missing)
-    v8: dict[str, Any] = {}
-    v8.update(v6)
-    _m.assign(v8, v7)
-    v9: Any = _m.clean(v8)
-    return v9
+    if type(v7) is dict:
+        v6.update(v7)
+    else:
+        _m.assign(v6, v7)
+    v8: Any = (
+        _m.clean(v6) if v2 is missing or v3 is missing or v4 is missing or v5 is missing else v6
+    )
+    return v8
 
 
 def body_on_delete(data: Mapping[str, Any]) -> Any:

@@ -446,6 +446,8 @@ class _Emitter:
     shared: dict[tuple[str, tuple[str | int, ...]], str] = field(default_factory=dict)
     # Variables known to hold a dict here (their reads need no type test).
     dicts: set[str] = field(default_factory=set)
+    # Variables read through a reader (the dict itself, or an `_m.Reader` of another value).
+    readers: dict[str, str] = field(default_factory=dict)
     uses_missing: bool = False
     prefix: str = "_CONSTANT"
     source: str = ""  # the module-level name of the mapping compiled (for the interpreter)
@@ -478,7 +480,17 @@ class _Emitter:
     def read(self, var: str, part: str | int) -> str:
         """The expression reading one step of a path from `var`."""
         self.uses_missing = True
+        if isinstance(part, str) and var in self.readers:
+            return f"{self.readers[var]}.get({part!r}, missing)"
         return path_step(var, part, var in self.dicts)
+
+    def add_reader(self, var: str) -> None:
+        """Read the keys of `var` (assigned at this depth, never again) through a reader."""
+        if var in self.dicts or var in self.readers:
+            return
+        reader = f"{var}_get"
+        self.emit(f"{reader}: Any = {var} if type({var}) is dict else _m.Reader({var})")
+        self.readers[var] = reader
 
     def function(self, header: str) -> str:
         """The module-level source: the constants, then `header` with the statements."""
@@ -494,14 +506,34 @@ class _Value:
     expr: str  # a constant, a variable or an expression that cannot fail
     missing: bool  # may be MISSING
     clean: bool = True  # holds no MISSING inside (in objects, at any depth)
+    # When not clean: variables such that MISSING sits inside only if one of them is MISSING
+    # (entries placed as they are), so the final value is cleaned only then; None: unknown.
+    holes: tuple[str, ...] | None = None
+
+
+def _holes(values: list[_Value]) -> tuple[str, ...] | None:
+    """The holes of a value built from `values` placed as entries or items (see _Value)."""
+    found: list[str] = []
+    for value in values:
+        if value.missing:
+            if not value.expr.isidentifier():
+                return None
+            found.append(value.expr)
+        if not value.clean:
+            if value.holes is None:
+                return None
+            found.extend(value.holes)
+    return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)
 class _Scope:
-    """The data paths are read from: a variable, and whether MISSING may sit inside it."""
+    """The data paths are read from: a variable, whether MISSING may sit inside it, and
+    whether it may be MISSING itself (what @transform applied may be)."""
 
     var: str
     clean: bool = True
+    missing: bool = False
 
 
 def path_step(var: str, part: str | int, is_dict: bool = False) -> str:
@@ -528,7 +560,7 @@ def _read(parts: tuple[str | int, ...], scope: _Scope, out: _Emitter) -> _Value:
         var = out.assign(out.read(var, first))
         for part in rest:
             out.emit(f"{var} = {out.read(var, part)}")
-    return _Value(var, missing=bool(parts), clean=scope.clean)
+    return _Value(var, missing=bool(parts) or scope.missing, clean=scope.clean)
 
 
 def _variable(expression: str, out: _Emitter) -> str:
@@ -542,6 +574,10 @@ def _final(mapping: Any, scope: _Scope, out: _Emitter) -> _Value:
     value = _value(mapping, scope, out, final=True)
     if value.clean:
         return value
+    if value.holes:  # clean only when one of the values that may be missing is
+        test = " or ".join(f"{h} is {out.missing}" for h in value.holes)
+        cleaned = f"_m.clean({value.expr}) if {test} else {value.expr}"
+        return _Value(out.assign(cleaned), value.missing)
     return _Value(out.assign(f"_m.clean({value.expr})"), value.missing)
 
 
@@ -561,14 +597,16 @@ def _value(mapping: Any, scope: _Scope, out: _Emitter, final: bool) -> _Value:
         items = [_final(item, scope, out) if final else _raw(item, scope, out) for item in mapping]
         exprs = [f"_m.defined({v.expr})" if v.missing else v.expr for v in items]
         var = out.assign(f"[{', '.join(exprs)}]", "list[Any]")
-        return _Value(var, missing=False, clean=all(v.clean for v in items))
+        unclean = [v for v in items if not v.clean]
+        return _Value(var, missing=False, clean=not unclean, holes=_holes(unclean))
     entries = {
         k: _final(v, scope, out) if final else _raw(v, scope, out) for k, v in mapping.items()
     }
     if not final or not any(v.missing for v in entries.values()):
         display = ", ".join(f"{k!r}: {v.expr}" for k, v in entries.items())
         clean = all(v.clean and not v.missing for v in entries.values())
-        return _Value(out.assign(f"{{{display}}}", "dict[str, Any]"), missing=False, clean=clean)
+        var = out.assign(f"{{{display}}}", "dict[str, Any]")
+        return _Value(var, missing=False, clean=clean, holes=_holes(list(entries.values())))
     var = out.assign("{}", "dict[str, Any]")
     for key, value in entries.items():
         if value.missing:
@@ -634,7 +672,7 @@ def _compile_case(argument: dict[str, Any], scope: _Scope, out: _Emitter, final:
     method = "lower" if argument["operator"] == "lower" else "upper"
     text = _variable(value.expr, out)
     var = out.assign(f"{text}.{method}() if isinstance({text}, str) else {text}")
-    return _Value(var, value.missing, value.clean)
+    return _Value(var, value.missing, value.clean, value.holes)
 
 
 def _compile_replace(argument: dict[str, Any], scope: _Scope, out: _Emitter, final: bool) -> _Value:
@@ -643,27 +681,28 @@ def _compile_replace(argument: dict[str, Any], scope: _Scope, out: _Emitter, fin
     return _Value(out.assign(f"_m.replace({value.expr}, {options!r})"), missing=False)
 
 
-def _item_function(mapping: Any, out: _Emitter, clean: bool, final: bool) -> tuple[str, _Value]:
-    """A nested function computing `mapping` over one item; its name and its value's traits."""
-    name = out.temp()
-    item = f"{name}_item"
-    out.emit(f"def {name}({item}: Any) -> Any:")
-    out.depth += 1
-    value = (_final if final else _raw)(mapping, _Scope(item, clean), out)
-    out.emit(f"return {value.expr}")
-    out.depth -= 1
-    return name, value
-
-
 def _compile_array_path(argument: list[Any], scope: _Scope, out: _Emitter, final: bool) -> _Value:
     path = argument[0]
     root = _read(parse_path(path), scope, out) if isinstance(path, str) else _raw(path, scope, out)
     shape = argument[1] if len(argument) > 1 else None
     if not isinstance(shape, dict) or not shape:
         return root
-    function, item = _item_function(shape, out, root.clean, final)
-    var = out.assign(f"_m.map_items({root.expr}, {function})")
-    return _Value(var, root.missing, clean=item.clean and root.clean)
+    # Each item of a list (an object is one item) mapped, in a loop here (no function per item);
+    # any other root is the value as it is.
+    x = _variable(root.expr, out)
+    var = out.assign(x)
+    out.emit(f"if isinstance({x}, (dict, list)):")
+    out.depth += 1
+    out.emit(f"{var} = []")
+    item = f"{out.temp()}_item"
+    out.emit(f"for {item} in {x} if isinstance({x}, list) else [{x}]:")
+    out.depth += 1
+    value = (_final if final else _raw)(shape, _Scope(item, root.clean), out)
+    item_value = _variable(value.expr, out)
+    out.emit(f"{var}.append(None if {item_value} is {out.missing} else {item_value})")
+    out.depth -= 2
+    # Holes inside items are variables of the loop: unknown outside it.
+    return _Value(var, root.missing, clean=value.clean and root.clean)
 
 
 def _compile_json(argument: dict[str, Any], scope: _Scope, out: _Emitter, final: bool) -> _Value:
@@ -687,13 +726,24 @@ def _compile_merge(argument: dict[str, Any], scope: _Scope, out: _Emitter, final
     if argument.get("direction", "right") == "left":
         objects.reverse()
         values.reverse()
-    var = out.assign("{}", "dict[str, Any]")
-    for item, value in zip(objects, values, strict=True):
+    pairs = list(zip(objects, values, strict=True))
+    if _has_directive(objects[0]) and not is_directive(objects[0]):
+        # A plain object first: the dict just built for it is the merge's own to fill.
+        var = values[0].expr
+        pairs = pairs[1:]
+    else:
+        var = out.assign("{}", "dict[str, Any]")
+    for item, value in pairs:
         if isinstance(item, dict) and not is_directive(item):
             out.emit(f"{var}.update({value.expr})")  # a plain object always evaluates to a dict
         else:
-            out.emit(f"_m.assign({var}, {value.expr})")
-    return _Value(var, missing=False, clean=all(v.clean for v in values))
+            x = _variable(value.expr, out)  # Object.assign: lists and strings spread too
+            out.emit(f"if type({x}) is dict:")
+            out.emit(f"    {var}.update({x})")
+            out.emit("else:")
+            out.emit(f"    _m.assign({var}, {x})")
+    unclean = [v for v in values if not v.clean]  # (entries of the objects, not the objects)
+    return _Value(var, missing=False, clean=not unclean, holes=_holes(unclean))
 
 
 def _compile_transform(
@@ -701,7 +751,8 @@ def _compile_transform(
 ) -> _Value:
     data = out.assign(f"_m.transform_data({scope.var})")
     applied = _final(argument["apply"], _Scope(data), out)
-    return _value(argument["mapping"], _Scope(_variable(applied.expr, out)), out, final)
+    scope_var = _variable(applied.expr, out)
+    return _value(argument["mapping"], _Scope(scope_var, missing=applied.missing), out, final)
 
 
 def _compile_exclude(argument: Any, scope: _Scope, out: _Emitter, final: bool) -> _Value:
@@ -750,28 +801,65 @@ def _compile_selection(keep: bool) -> Callable[[Any, _Scope, _Emitter, bool], _V
     ) -> _Value:
         value = _final(argument["value"], scope, out)
         keys, values = argument.get("keys"), argument.get("values")
-        if keys is not None and values is None:  # by key alone: inline, the usual case
-            x = _variable(value.expr, out)
+        x = _variable(value.expr, out)
+        tests = []
+        if keys is not None:
             shown = ", ".join(repr(k) for k in sorted(set(keys)))  # a frozenset constant
-            test = f"k in {{{shown}}}" if keep else f"k not in {{{shown}}}"
-            if not keys:
-                test = "False" if keep else "True"
-            selected = f"{{k: v for k, v in {x}.items() if {test}}} if type({x}) is dict else {x}"
-            return _Value(out.assign(selected), value.missing)
-        keys_expr = "None" if keys is None else out.constant(keys)
-        values_expr = "None" if values is None else out.constant(values)
-        call = f"_m.select_entries({value.expr}, {keys_expr}, {values_expr}, {keep!r})"
-        return _Value(out.assign(call), value.missing)
+            tests.append(f"k in {{{shown}}}" if keys else "False")
+        if values is not None:
+            tests.append(_same_json_test("v", values))
+        test = " and ".join(f"({t})" if " or " in t else t for t in tests)
+        if not keep:
+            test = f"not ({test})" if " " in test else f"not {test}"
+        selected = f"{{k: v for k, v in {x}.items() if {test}}}"
+        if x not in out.dicts:  # anything but an object is the value as it is
+            selected = f"{selected} if isinstance({x}, dict) else {x}"
+        return _Value(out.assign(selected), value.missing)
 
     return compile_selection
+
+
+def _same_json_test(x: str, values: list[Any]) -> str:
+    """A test true when `x` is one of the JSON scalars `values` (true is not 1, 1 is 1.0)."""
+    tests: list[str] = []
+    if any(v is None for v in values):
+        tests.append(f"{x} is None")
+    tests += [f"{x} is {v!r}" for v in (True, False) if any(u is v for u in values)]
+    numbers = sorted({v for v in values if isinstance(v, int | float) and not isinstance(v, bool)})
+    if numbers:
+        shown = ", ".join(repr(n) for n in numbers)
+        tests.append(f"(type({x}) is int or type({x}) is float) and {x} in {{{shown}}}")
+    texts = sorted({v for v in values if isinstance(v, str)})
+    if texts:
+        shown = ", ".join(repr(t) for t in texts)
+        tests.append(f"type({x}) is str and {x} in {{{shown}}}")
+    return " or ".join(f"({t})" if " and " in t and len(tests) > 1 else t for t in tests) or "False"
 
 
 def _compile_each_value(
     argument: dict[str, Any], scope: _Scope, out: _Emitter, final: bool
 ) -> _Value:
     value = _final(argument["value"], scope, out)
-    function, _ = _item_function(argument["mapping"], out, clean=True, final=True)
-    return _Value(out.assign(f"_m.each_value({value.expr}, {function})"), value.missing)
+    # The mapping over each value of an object or item of a list, in a loop here; entries
+    # whose result is missing are dropped; any other value is the value as it is.
+    x = _variable(value.expr, out)
+    var = out.assign(x)
+    out.emit(f"if isinstance({x}, (dict, list)):")
+    out.depth += 1
+    entries = out.assign("{}", "dict[Any, Any]")
+    key, item = out.temp(), f"{out.temp()}_item"
+    out.emit(f"for {key}, {item} in {x}.items() if isinstance({x}, dict) else enumerate({x}):")
+    out.depth += 1
+    mapped = _final(argument["mapping"], _Scope(item), out)
+    if mapped.missing:
+        out.emit(f"if {mapped.expr} is not {out.missing}:")
+        out.emit(f"    {entries}[{key}] = {mapped.expr}")
+    else:
+        out.emit(f"{entries}[{key}] = {mapped.expr}")
+    out.depth -= 1
+    out.emit(f"{var} = {entries} if isinstance({x}, dict) else list({entries}.values())")
+    out.depth -= 1
+    return _Value(var, value.missing)
 
 
 def _compile_encode_nested(
@@ -874,12 +962,24 @@ def _share_prefixes(
         if any(n > 0 and len(r) > len(p) and r[: len(p)] == p for r, n in uses.items())
     }
     shared = (p for p, n in uses.items() if n > 1 or p in below)
+    children = _children(uses)
     for parts in sorted(shared, key=len):
         parent = out.shared.get((data, parts[:-1]), data)
         var = out.assign(out.read(parent, parts[-1]))
         out.shared[(data, parts)] = var
         if parts in below:
             _assume_object(var, data, out)
+        elif children.get(parts, 0) > 1:  # several keys read below: one type test for all
+            out.add_reader(var)
+
+
+def _children(uses: dict[tuple[str | int, ...], int]) -> dict[tuple[str | int, ...], int]:
+    """For each path, how many distinct keys are read right below it."""
+    found: dict[tuple[str | int, ...], int] = {}
+    for parts in uses:
+        if parts and isinstance(parts[-1], str):
+            found[parts[:-1]] = found.get(parts[:-1], 0) + 1
+    return found
 
 
 def _assume_object(var: str, data: str, out: _Emitter) -> None:

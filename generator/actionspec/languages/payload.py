@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from actionspec.languages.mapping import _compile, _Emitter, _may_be_missing
+from actionspec.languages.mapping import _children, _compile, _Emitter, _may_be_missing, _reads
 from actionspec.runtime.mapping import is_directive, parse_path
 
 Schema = dict[str, Any]
@@ -58,7 +58,7 @@ def compile_payload_function(
         out.emit("if type(data) is not dict:")
         out.emit("    return None")
         out.dicts.add("data")
-        paths = _Paths(out)
+        paths = _Paths(out, children=_children(_uses(mapping)))
         result = _object(mapping, schema, schema_name, out, constants, paths, root=True)
         out.emit(f"return {result}")
     else:  # a mapping that is not an object of fields: map, then run the pipeline
@@ -76,6 +76,8 @@ class _Paths:
     """
 
     out: _Emitter
+    # How many distinct keys are read right below each path (see mapping._children).
+    children: dict[tuple[str | int, ...], int]
     read: dict[tuple[str | int, ...], str] = field(default_factory=dict)
 
     def value(self, parts: tuple[str | int, ...]) -> str:
@@ -87,7 +89,18 @@ class _Paths:
         var = self.out.temp()
         self.out.emit(f"{var}: Any = {self.out.read(parent, parts[-1])}")
         self.read[parts] = var
+        if self.children.get(parts, 0) > 1:  # several keys below: one type test for all
+            self.out.add_reader(var)
         return var
+
+
+def _uses(mapping: Any) -> dict[tuple[str | int, ...], int]:
+    """Every path the mapping reads, and each of its prefixes."""
+    uses: dict[tuple[str | int, ...], int] = {}
+    for read in _reads(mapping):
+        for length in range(1, len(read.parts) + 1):
+            uses[read.parts[:length]] = uses.get(read.parts[:length], 0) + 1
+    return uses
 
 
 def _types(schema: Schema) -> list[str]:
@@ -167,24 +180,31 @@ def _field(
         out.emit(f"{var}: Any = {value}")
         value = var
     fast = _accepted_unchanged(value, schema, root)
-    if _may_be_missing(mapping):
-        out.emit(f"if {value} is not {out.missing}:")
-        out.depth += 1
-    if fast is not None:
+    may_be_missing = _may_be_missing(mapping)
+    opened = 0  # blocks the slow path below sits in
+    if fast is not None and (_types(schema) or not may_be_missing):
+        # The usual value first: a typed test is false for MISSING, so one test serves both.
         out.emit(f"if {fast}:")
         out.emit(f"    {target}[{key!r}] = {value}")
-        out.emit("else:")
-        out.depth += 1
+        out.emit(f"elif {value} is not {out.missing}:" if may_be_missing else "else:")
+        opened = 1
+    else:
+        if may_be_missing:
+            out.emit(f"if {value} is not {out.missing}:")
+            opened += 1
+        if fast is not None:
+            out.emit(f"{'    ' * opened}if {fast}:")
+            out.emit(f"{'    ' * opened}    {target}[{key!r}] = {value}")
+            out.emit(f"{'    ' * opened}else:")
+            opened += 1
+    out.depth += opened
     checked = out.temp()
     out.emit(f"{checked} = _p.field_value({value}, {schema_expr}, {root})")
     out.emit(f"if {checked} is _p.FAIL:")
     out.emit("    return None")
     out.emit(f"if {checked} is not _p.DROP:")
     out.emit(f"    {target}[{key!r}] = {checked}")
-    if fast is not None:
-        out.depth -= 1
-    if _may_be_missing(mapping):
-        out.depth -= 1
+    out.depth -= opened
 
 
 def _accepted_unchanged(x: str, schema: Schema, root: bool) -> str | None:

@@ -77,13 +77,14 @@ _FIELD_SCHEMA_27: dict[str, Any] = _SCHEMA_FOO_BAR_2["properties"]["foo_bar"]
 def map_class_(data: Mapping[str, Any]) -> Any:
     missing = _m.MISSING
     v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
     v2: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
-    v3: Any = v1.get("from", missing) if type(v1) is dict else _m.step(v1, "from")
-    v4: Any = v1.get("__init__", missing) if type(v1) is dict else _m.step(v1, "__init__")
-    v5: Any = v1.get("a-b", missing) if type(v1) is dict else _m.step(v1, "a-b")
-    v6: Any = v1.get("1st", missing) if type(v1) is dict else _m.step(v1, "1st")
+    v3: Any = v1_get.get("from", missing)
+    v4: Any = v1_get.get("__init__", missing)
+    v5: Any = v1_get.get("a-b", missing)
+    v6: Any = v1_get.get("1st", missing)
     v7: Any = data.get("timestamp", missing) if type(data) is dict else _m.step(data, "timestamp")
-    v8: Any = v1.get("unicode", missing) if type(v1) is dict else _m.step(v1, "unicode")
+    v8: Any = v1_get.get("unicode", missing)
     v9: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
     v10: Any = missing
     if v2 is not missing and v2 is not None:
@@ -93,22 +94,28 @@ def map_class_(data: Mapping[str, Any]) -> Any:
             data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
         )
         v10 = v11
-    v12: Any = v1.get("secret", missing) if type(v1) is dict else _m.step(v1, "secret")
-    v13: Any = v1.get("address", missing) if type(v1) is dict else _m.step(v1, "address")
+    v12: Any = v1_get.get("secret", missing)
+    v13: Any = v1_get.get("address", missing)
     v14: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
     v14 = v14.get("extra", missing) if type(v14) is dict else _m.step(v14, "extra")
-    v15: Any = v1.get("extra", missing) if type(v1) is dict else _m.step(v1, "extra")
+    v15: Any = v1_get.get("extra", missing)
     v16: dict[str, Any] = {}
-    _m.assign(v16, v14)
+    if type(v14) is dict:
+        v16.update(v14)
+    else:
+        _m.assign(v16, v14)
     v16.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    _m.assign(v16, v15)
-    v17: Any = v1.get("tags", missing) if type(v1) is dict else _m.step(v1, "tags")
-    v18: Any = v1.get("plan", missing) if type(v1) is dict else _m.step(v1, "plan")
-    v19: Any = v1.get("nullable", missing) if type(v1) is dict else _m.step(v1, "nullable")
+    if type(v15) is dict:
+        v16.update(v15)
+    else:
+        _m.assign(v16, v15)
+    v17: Any = v1_get.get("tags", missing)
+    v18: Any = v1_get.get("plan", missing)
+    v19: Any = v1_get.get("nullable", missing)
     v20: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
     v20 = v20.get("email", missing) if type(v20) is dict else _m.step(v20, "email")
-    v21: Any = v1.get("website", missing) if type(v1) is dict else _m.step(v1, "website")
-    v22: Any = v1.get("when", missing) if type(v1) is dict else _m.step(v1, "when")
+    v21: Any = v1_get.get("website", missing)
+    v22: Any = v1_get.get("when", missing)
     v23: dict[str, Any] = {}
     if v3 is not missing:
         v23["from"] = v3
@@ -153,66 +160,61 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("properties", missing)
-    v3: Any = v2.get("from", missing) if type(v2) is dict else _m.step(v2, "from")
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["from"] = v3
-        else:
-            v4 = _p.field_value(v3, _FIELD_SCHEMA_1, True)
-            if v4 is _p.FAIL:
-                return None
-            if v4 is not _p.DROP:
-                v1["from"] = v4
-    v5: Any = v2.get("__init__", missing) if type(v2) is dict else _m.step(v2, "__init__")
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["__init__"] = v5
-        else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
-            if v6 is _p.FAIL:
-                return None
-            if v6 is not _p.DROP:
-                v1["__init__"] = v6
-    v7: Any = v2.get("a-b", missing) if type(v2) is dict else _m.step(v2, "a-b")
-    if v7 is not missing:
-        if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
-            v1["a-b"] = v7
-        else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
-            if v8 is _p.FAIL:
-                return None
-            if v8 is not _p.DROP:
-                v1["a-b"] = v8
-    v9: Any = v2.get("1st", missing) if type(v2) is dict else _m.step(v2, "1st")
-    if v9 is not missing:
-        if type(v9) is int and v9 >= 1 and v9 <= 99:
-            v1["1st"] = v9
-        else:
-            v10 = _p.field_value(v9, _FIELD_SCHEMA_4, True)
-            if v10 is _p.FAIL:
-                return None
-            if v10 is not _p.DROP:
-                v1["1st"] = v10
+    v2_get: Any = v2 if type(v2) is dict else _m.Reader(v2)
+    v3: Any = v2_get.get("from", missing)
+    if type(v3) is str and v3:
+        v1["from"] = v3
+    elif v3 is not missing:
+        v4 = _p.field_value(v3, _FIELD_SCHEMA_1, True)
+        if v4 is _p.FAIL:
+            return None
+        if v4 is not _p.DROP:
+            v1["from"] = v4
+    v5: Any = v2_get.get("__init__", missing)
+    if type(v5) is str and v5:
+        v1["__init__"] = v5
+    elif v5 is not missing:
+        v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
+        if v6 is _p.FAIL:
+            return None
+        if v6 is not _p.DROP:
+            v1["__init__"] = v6
+    v7: Any = v2_get.get("a-b", missing)
+    if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
+        v1["a-b"] = v7
+    elif v7 is not missing:
+        v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
+        if v8 is _p.FAIL:
+            return None
+        if v8 is not _p.DROP:
+            v1["a-b"] = v8
+    v9: Any = v2_get.get("1st", missing)
+    if type(v9) is int and v9 >= 1 and v9 <= 99:
+        v1["1st"] = v9
+    elif v9 is not missing:
+        v10 = _p.field_value(v9, _FIELD_SCHEMA_4, True)
+        if v10 is _p.FAIL:
+            return None
+        if v10 is not _p.DROP:
+            v1["1st"] = v10
     v11: Any = data.get("timestamp", missing)
-    if v11 is not missing:
-        if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
-            v1["type"] = v11
-        else:
-            v12 = _p.field_value(v11, _FIELD_SCHEMA_5, True)
-            if v12 is _p.FAIL:
-                return None
-            if v12 is not _p.DROP:
-                v1["type"] = v12
-    v13: Any = v2.get("unicode", missing) if type(v2) is dict else _m.step(v2, "unicode")
-    if v13 is not missing:
-        if type(v13) is bool:
-            v1["Ünïcode"] = v13
-        else:
-            v14 = _p.field_value(v13, _FIELD_SCHEMA_6, True)
-            if v14 is _p.FAIL:
-                return None
-            if v14 is not _p.DROP:
-                v1["Ünïcode"] = v14
+    if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
+        v1["type"] = v11
+    elif v11 is not missing:
+        v12 = _p.field_value(v11, _FIELD_SCHEMA_5, True)
+        if v12 is _p.FAIL:
+            return None
+        if v12 is not _p.DROP:
+            v1["type"] = v12
+    v13: Any = v2_get.get("unicode", missing)
+    if type(v13) is bool:
+        v1["Ünïcode"] = v13
+    elif v13 is not missing:
+        v14 = _p.field_value(v13, _FIELD_SCHEMA_6, True)
+        if v14 is _p.FAIL:
+            return None
+        if v14 is not _p.DROP:
+            v1["Ünïcode"] = v14
     v15: Any = data.get("event", missing)
     v16: Any = data.get("userId", missing)
     v17: Any = _m.template_text(v15) + " by " + _m.template_text(v16)
@@ -232,26 +234,24 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
     else:
         v22: Any = data.get("anonymousId", missing)
         v20 = v22
-    if v20 is not missing:
-        if type(v20) is str and v20:
-            v1["foo_bar"] = v20
-        else:
-            v23 = _p.field_value(v20, _FIELD_SCHEMA_8, True)
-            if v23 is _p.FAIL:
-                return None
-            if v23 is not _p.DROP:
-                v1["foo_bar"] = v23
-    v24: Any = v2.get("secret", missing) if type(v2) is dict else _m.step(v2, "secret")
-    if v24 is not missing:
-        if type(v24) is str and v24:
-            v1["secret"] = v24
-        else:
-            v25 = _p.field_value(v24, _FIELD_SCHEMA_9, True)
-            if v25 is _p.FAIL:
-                return None
-            if v25 is not _p.DROP:
-                v1["secret"] = v25
-    v26: Any = v2.get("address", missing) if type(v2) is dict else _m.step(v2, "address")
+    if type(v20) is str and v20:
+        v1["foo_bar"] = v20
+    elif v20 is not missing:
+        v23 = _p.field_value(v20, _FIELD_SCHEMA_8, True)
+        if v23 is _p.FAIL:
+            return None
+        if v23 is not _p.DROP:
+            v1["foo_bar"] = v23
+    v24: Any = v2_get.get("secret", missing)
+    if type(v24) is str and v24:
+        v1["secret"] = v24
+    elif v24 is not missing:
+        v25 = _p.field_value(v24, _FIELD_SCHEMA_9, True)
+        if v25 is _p.FAIL:
+            return None
+        if v25 is not _p.DROP:
+            v1["secret"] = v25
+    v26: Any = v2_get.get("address", missing)
     if v26 is not missing:
         v27 = _p.field_value(v26, _FIELD_SCHEMA_10, True)
         if v27 is _p.FAIL:
@@ -263,9 +263,15 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
     v29: Any = data.get("properties", missing)
     v29 = v29.get("extra", missing) if type(v29) is dict else _m.step(v29, "extra")
     v30: dict[str, Any] = {}
-    _m.assign(v30, v28)
+    if type(v28) is dict:
+        v30.update(v28)
+    else:
+        _m.assign(v30, v28)
     v30.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    _m.assign(v30, v29)
+    if type(v29) is dict:
+        v30.update(v29)
+    else:
+        _m.assign(v30, v29)
     if type(v30) is dict:
         v1["extra"] = v30
     else:
@@ -274,67 +280,61 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v31 is not _p.DROP:
             v1["extra"] = v31
-    v32: Any = v2.get("tags", missing) if type(v2) is dict else _m.step(v2, "tags")
-    if v32 is not missing:
-        if type(v32) is list and all(type(i) is str for i in v32):
-            v1["tags"] = v32
-        else:
-            v33 = _p.field_value(v32, _FIELD_SCHEMA_12, True)
-            if v33 is _p.FAIL:
-                return None
-            if v33 is not _p.DROP:
-                v1["tags"] = v33
-    v34: Any = v2.get("plan", missing) if type(v2) is dict else _m.step(v2, "plan")
-    if v34 is not missing:
-        if type(v34) is str and v34 and v34 in {"enterprise", "free", "pro"}:
-            v1["plan"] = v34
-        else:
-            v35 = _p.field_value(v34, _FIELD_SCHEMA_13, True)
-            if v35 is _p.FAIL:
-                return None
-            if v35 is not _p.DROP:
-                v1["plan"] = v35
-    v36: Any = v2.get("nullable", missing) if type(v2) is dict else _m.step(v2, "nullable")
-    if v36 is not missing:
-        if (type(v36) is str and v36) or v36 is None:
-            v1["nullable"] = v36
-        else:
-            v37 = _p.field_value(v36, _FIELD_SCHEMA_14, True)
-            if v37 is _p.FAIL:
-                return None
-            if v37 is not _p.DROP:
-                v1["nullable"] = v37
+    v32: Any = v2_get.get("tags", missing)
+    if type(v32) is list and all(type(i) is str for i in v32):
+        v1["tags"] = v32
+    elif v32 is not missing:
+        v33 = _p.field_value(v32, _FIELD_SCHEMA_12, True)
+        if v33 is _p.FAIL:
+            return None
+        if v33 is not _p.DROP:
+            v1["tags"] = v33
+    v34: Any = v2_get.get("plan", missing)
+    if type(v34) is str and v34 and v34 in {"enterprise", "free", "pro"}:
+        v1["plan"] = v34
+    elif v34 is not missing:
+        v35 = _p.field_value(v34, _FIELD_SCHEMA_13, True)
+        if v35 is _p.FAIL:
+            return None
+        if v35 is not _p.DROP:
+            v1["plan"] = v35
+    v36: Any = v2_get.get("nullable", missing)
+    if (type(v36) is str and v36) or v36 is None:
+        v1["nullable"] = v36
+    elif v36 is not missing:
+        v37 = _p.field_value(v36, _FIELD_SCHEMA_14, True)
+        if v37 is _p.FAIL:
+            return None
+        if v37 is not _p.DROP:
+            v1["nullable"] = v37
     v38: Any = data.get("traits", missing)
     v39: Any = v38.get("email", missing) if type(v38) is dict else _m.step(v38, "email")
-    if v39 is not missing:
-        if type(v39) is str and v39 and _p.check_format(v39, "email"):
-            v1["email"] = v39
-        else:
-            v40 = _p.field_value(v39, _FIELD_SCHEMA_15, True)
-            if v40 is _p.FAIL:
-                return None
-            if v40 is not _p.DROP:
-                v1["email"] = v40
-    v41: Any = v2.get("website", missing) if type(v2) is dict else _m.step(v2, "website")
-    if v41 is not missing:
-        if type(v41) is str and v41 and _p.check_format(v41, "uri"):
-            v1["website"] = v41
-        else:
-            v42 = _p.field_value(v41, _FIELD_SCHEMA_16, True)
-            if v42 is _p.FAIL:
-                return None
-            if v42 is not _p.DROP:
-                v1["website"] = v42
-    v43: Any = v2.get("when", missing) if type(v2) is dict else _m.step(v2, "when")
-    if v43 is not missing:
-        if type(v43) is str and v43 and _p.is_date_time(v43):
-            v1["when"] = v43
-        else:
-            v44 = _p.field_value(v43, _FIELD_SCHEMA_17, True)
-            if v44 is _p.FAIL:
-                return None
-            if v44 is not _p.DROP:
-                v1["when"] = v44
+    if type(v39) is str and v39 and _p.check_format(v39, "email"):
+        v1["email"] = v39
+    elif v39 is not missing:
+        v40 = _p.field_value(v39, _FIELD_SCHEMA_15, True)
+        if v40 is _p.FAIL:
+            return None
+        if v40 is not _p.DROP:
+            v1["email"] = v40
+    v41: Any = v2_get.get("website", missing)
+    if type(v41) is str and v41 and _p.check_format(v41, "uri"):
+        v1["website"] = v41
+    elif v41 is not missing:
+        v42 = _p.field_value(v41, _FIELD_SCHEMA_16, True)
+        if v42 is _p.FAIL:
+            return None
+        if v42 is not _p.DROP:
+            v1["website"] = v42
+    v43: Any = v2_get.get("when", missing)
+    if type(v43) is str and v43 and _p.is_date_time(v43):
+        v1["when"] = v43
+    elif v43 is not missing:
+        v44 = _p.field_value(v43, _FIELD_SCHEMA_17, True)
+        if v44 is _p.FAIL:
+            return None
+        if v44 is not _p.DROP:
+            v1["when"] = v44
     v45: Any = '"); import os; os.system("echo pwned"); ("'
     if type(v45) is str and v45:
         v1["injected"] = v45
@@ -375,9 +375,12 @@ def body_class_(data: Mapping[str, Any]) -> Any:
         "nothing": v3,
     }
     v5: dict[str, Any] = {}
-    _m.assign(v5, v1)
+    if type(v1) is dict:
+        v5.update(v1)
+    else:
+        _m.assign(v5, v1)
     v5.update(v4)
-    v6: Any = _m.clean(v5)
+    v6: Any = _m.clean(v5) if v2 is missing or v3 is missing else v5
     return v6
 
 
@@ -414,25 +417,23 @@ def payload_foo_bar(data: Mapping[str, Any]) -> dict[str, Any] | None:
     else:
         v5: Any = data.get("anonymousId", missing)
         v3 = v5
-    if v3 is not missing:
-        if type(v3) is str and v3:
-            v1["userId"] = v3
-        else:
-            v6 = _p.field_value(v3, _FIELD_SCHEMA_20, True)
-            if v6 is _p.FAIL:
-                return None
-            if v6 is not _p.DROP:
-                v1["userId"] = v6
+    if type(v3) is str and v3:
+        v1["userId"] = v3
+    elif v3 is not missing:
+        v6 = _p.field_value(v3, _FIELD_SCHEMA_20, True)
+        if v6 is _p.FAIL:
+            return None
+        if v6 is not _p.DROP:
+            v1["userId"] = v6
     v7: Any = data.get("traits", missing)
-    if v7 is not missing:
-        if type(v7) is dict:
-            v1["traits"] = v7
-        else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_21, True)
-            if v8 is _p.FAIL:
-                return None
-            if v8 is not _p.DROP:
-                v1["traits"] = v8
+    if type(v7) is dict:
+        v1["traits"] = v7
+    elif v7 is not missing:
+        v8 = _p.field_value(v7, _FIELD_SCHEMA_21, True)
+        if v8 is _p.FAIL:
+            return None
+        if v8 is not _p.DROP:
+            v1["traits"] = v8
     if "userId" not in v1:
         return None
     return v1
@@ -508,15 +509,14 @@ def payload_init(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("event", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["x"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_23, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["x"] = v3
+    if type(v2) is str and v2:
+        v1["x"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_23, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["x"] = v3
     return v1
 
 
@@ -535,15 +535,14 @@ def payload_n_1st(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("event", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["from"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_24, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["from"] = v3
+    if type(v2) is str and v2:
+        v1["from"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_24, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["from"] = v3
     return v1
 
 
@@ -562,15 +561,14 @@ def payload_a_b(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("type", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["type"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_25, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["type"] = v3
+    if type(v2) is str and v2:
+        v1["type"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_25, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["type"] = v3
     return v1
 
 
@@ -597,15 +595,14 @@ def payload_unicode(data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     v1: dict[str, Any] = {}
     v2: Any = data.get("event", missing)
-    if v2 is not missing:
-        if type(v2) is str and v2:
-            v1["Ünïcode"] = v2
-        else:
-            v3 = _p.field_value(v2, _FIELD_SCHEMA_26, True)
-            if v3 is _p.FAIL:
-                return None
-            if v3 is not _p.DROP:
-                v1["Ünïcode"] = v3
+    if type(v2) is str and v2:
+        v1["Ünïcode"] = v2
+    elif v2 is not missing:
+        v3 = _p.field_value(v2, _FIELD_SCHEMA_26, True)
+        if v3 is _p.FAIL:
+            return None
+        if v3 is not _p.DROP:
+            v1["Ünïcode"] = v3
     return v1
 
 
@@ -638,12 +635,13 @@ def preset_1_matches(event: Mapping[str, Any]) -> bool:
 def preset_1_mapping(data: Mapping[str, Any]) -> Any:
     missing = _m.MISSING
     v1: Any = data.get("properties", missing) if type(data) is dict else _m.step(data, "properties")
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
     v2: Any = data.get("userId", missing) if type(data) is dict else _m.step(data, "userId")
-    v3: Any = v1.get("__init__", missing) if type(v1) is dict else _m.step(v1, "__init__")
-    v4: Any = v1.get("a-b", missing) if type(v1) is dict else _m.step(v1, "a-b")
-    v5: Any = v1.get("1st", missing) if type(v1) is dict else _m.step(v1, "1st")
+    v3: Any = v1_get.get("__init__", missing)
+    v4: Any = v1_get.get("a-b", missing)
+    v5: Any = v1_get.get("1st", missing)
     v6: Any = data.get("timestamp", missing) if type(data) is dict else _m.step(data, "timestamp")
-    v7: Any = v1.get("unicode", missing) if type(v1) is dict else _m.step(v1, "unicode")
+    v7: Any = v1_get.get("unicode", missing)
     v8: Any = data.get("event", missing) if type(data) is dict else _m.step(data, "event")
     v9: Any = missing
     if v2 is not missing and v2 is not None:
@@ -653,22 +651,28 @@ def preset_1_mapping(data: Mapping[str, Any]) -> Any:
             data.get("anonymousId", missing) if type(data) is dict else _m.step(data, "anonymousId")
         )
         v9 = v10
-    v11: Any = v1.get("secret", missing) if type(v1) is dict else _m.step(v1, "secret")
-    v12: Any = v1.get("address", missing) if type(v1) is dict else _m.step(v1, "address")
+    v11: Any = v1_get.get("secret", missing)
+    v12: Any = v1_get.get("address", missing)
     v13: Any = data.get("context", missing) if type(data) is dict else _m.step(data, "context")
     v13 = v13.get("extra", missing) if type(v13) is dict else _m.step(v13, "extra")
-    v14: Any = v1.get("extra", missing) if type(v1) is dict else _m.step(v1, "extra")
+    v14: Any = v1_get.get("extra", missing)
     v15: dict[str, Any] = {}
-    _m.assign(v15, v13)
+    if type(v13) is dict:
+        v15.update(v13)
+    else:
+        _m.assign(v15, v13)
     v15.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    _m.assign(v15, v14)
-    v16: Any = v1.get("tags", missing) if type(v1) is dict else _m.step(v1, "tags")
-    v17: Any = v1.get("plan", missing) if type(v1) is dict else _m.step(v1, "plan")
-    v18: Any = v1.get("nullable", missing) if type(v1) is dict else _m.step(v1, "nullable")
+    if type(v14) is dict:
+        v15.update(v14)
+    else:
+        _m.assign(v15, v14)
+    v16: Any = v1_get.get("tags", missing)
+    v17: Any = v1_get.get("plan", missing)
+    v18: Any = v1_get.get("nullable", missing)
     v19: Any = data.get("traits", missing) if type(data) is dict else _m.step(data, "traits")
     v19 = v19.get("email", missing) if type(v19) is dict else _m.step(v19, "email")
-    v20: Any = v1.get("website", missing) if type(v1) is dict else _m.step(v1, "website")
-    v21: Any = v1.get("when", missing) if type(v1) is dict else _m.step(v1, "when")
+    v20: Any = v1_get.get("website", missing)
+    v21: Any = v1_get.get("when", missing)
     v22: dict[str, Any] = {}
     v22["from"] = '"); import os; os.system("echo pwned"); ("'
     if v3 is not missing:
@@ -721,56 +725,52 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if v3 is not _p.DROP:
             v1["from"] = v3
     v4: Any = data.get("properties", missing)
-    v5: Any = v4.get("__init__", missing) if type(v4) is dict else _m.step(v4, "__init__")
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["__init__"] = v5
-        else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
-            if v6 is _p.FAIL:
-                return None
-            if v6 is not _p.DROP:
-                v1["__init__"] = v6
-    v7: Any = v4.get("a-b", missing) if type(v4) is dict else _m.step(v4, "a-b")
-    if v7 is not missing:
-        if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
-            v1["a-b"] = v7
-        else:
-            v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
-            if v8 is _p.FAIL:
-                return None
-            if v8 is not _p.DROP:
-                v1["a-b"] = v8
-    v9: Any = v4.get("1st", missing) if type(v4) is dict else _m.step(v4, "1st")
-    if v9 is not missing:
-        if type(v9) is int and v9 >= 1 and v9 <= 99:
-            v1["1st"] = v9
-        else:
-            v10 = _p.field_value(v9, _FIELD_SCHEMA_4, True)
-            if v10 is _p.FAIL:
-                return None
-            if v10 is not _p.DROP:
-                v1["1st"] = v10
+    v4_get: Any = v4 if type(v4) is dict else _m.Reader(v4)
+    v5: Any = v4_get.get("__init__", missing)
+    if type(v5) is str and v5:
+        v1["__init__"] = v5
+    elif v5 is not missing:
+        v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
+        if v6 is _p.FAIL:
+            return None
+        if v6 is not _p.DROP:
+            v1["__init__"] = v6
+    v7: Any = v4_get.get("a-b", missing)
+    if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
+        v1["a-b"] = v7
+    elif v7 is not missing:
+        v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
+        if v8 is _p.FAIL:
+            return None
+        if v8 is not _p.DROP:
+            v1["a-b"] = v8
+    v9: Any = v4_get.get("1st", missing)
+    if type(v9) is int and v9 >= 1 and v9 <= 99:
+        v1["1st"] = v9
+    elif v9 is not missing:
+        v10 = _p.field_value(v9, _FIELD_SCHEMA_4, True)
+        if v10 is _p.FAIL:
+            return None
+        if v10 is not _p.DROP:
+            v1["1st"] = v10
     v11: Any = data.get("timestamp", missing)
-    if v11 is not missing:
-        if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
-            v1["type"] = v11
-        else:
-            v12 = _p.field_value(v11, _FIELD_SCHEMA_5, True)
-            if v12 is _p.FAIL:
-                return None
-            if v12 is not _p.DROP:
-                v1["type"] = v12
-    v13: Any = v4.get("unicode", missing) if type(v4) is dict else _m.step(v4, "unicode")
-    if v13 is not missing:
-        if type(v13) is bool:
-            v1["Ünïcode"] = v13
-        else:
-            v14 = _p.field_value(v13, _FIELD_SCHEMA_6, True)
-            if v14 is _p.FAIL:
-                return None
-            if v14 is not _p.DROP:
-                v1["Ünïcode"] = v14
+    if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
+        v1["type"] = v11
+    elif v11 is not missing:
+        v12 = _p.field_value(v11, _FIELD_SCHEMA_5, True)
+        if v12 is _p.FAIL:
+            return None
+        if v12 is not _p.DROP:
+            v1["type"] = v12
+    v13: Any = v4_get.get("unicode", missing)
+    if type(v13) is bool:
+        v1["Ünïcode"] = v13
+    elif v13 is not missing:
+        v14 = _p.field_value(v13, _FIELD_SCHEMA_6, True)
+        if v14 is _p.FAIL:
+            return None
+        if v14 is not _p.DROP:
+            v1["Ünïcode"] = v14
     v15: Any = data.get("event", missing)
     v16: Any = "preset " + _m.template_text(v15)
     if type(v16) is str and v16:
@@ -789,26 +789,24 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
     else:
         v21: Any = data.get("anonymousId", missing)
         v19 = v21
-    if v19 is not missing:
-        if type(v19) is str and v19:
-            v1["foo_bar"] = v19
-        else:
-            v22 = _p.field_value(v19, _FIELD_SCHEMA_8, True)
-            if v22 is _p.FAIL:
-                return None
-            if v22 is not _p.DROP:
-                v1["foo_bar"] = v22
-    v23: Any = v4.get("secret", missing) if type(v4) is dict else _m.step(v4, "secret")
-    if v23 is not missing:
-        if type(v23) is str and v23:
-            v1["secret"] = v23
-        else:
-            v24 = _p.field_value(v23, _FIELD_SCHEMA_9, True)
-            if v24 is _p.FAIL:
-                return None
-            if v24 is not _p.DROP:
-                v1["secret"] = v24
-    v25: Any = v4.get("address", missing) if type(v4) is dict else _m.step(v4, "address")
+    if type(v19) is str and v19:
+        v1["foo_bar"] = v19
+    elif v19 is not missing:
+        v22 = _p.field_value(v19, _FIELD_SCHEMA_8, True)
+        if v22 is _p.FAIL:
+            return None
+        if v22 is not _p.DROP:
+            v1["foo_bar"] = v22
+    v23: Any = v4_get.get("secret", missing)
+    if type(v23) is str and v23:
+        v1["secret"] = v23
+    elif v23 is not missing:
+        v24 = _p.field_value(v23, _FIELD_SCHEMA_9, True)
+        if v24 is _p.FAIL:
+            return None
+        if v24 is not _p.DROP:
+            v1["secret"] = v24
+    v25: Any = v4_get.get("address", missing)
     if v25 is not missing:
         v26 = _p.field_value(v25, _FIELD_SCHEMA_10, True)
         if v26 is _p.FAIL:
@@ -820,9 +818,15 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
     v28: Any = data.get("properties", missing)
     v28 = v28.get("extra", missing) if type(v28) is dict else _m.step(v28, "extra")
     v29: dict[str, Any] = {}
-    _m.assign(v29, v27)
+    if type(v27) is dict:
+        v29.update(v27)
+    else:
+        _m.assign(v29, v27)
     v29.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    _m.assign(v29, v28)
+    if type(v28) is dict:
+        v29.update(v28)
+    else:
+        _m.assign(v29, v28)
     if type(v29) is dict:
         v1["extra"] = v29
     else:
@@ -831,67 +835,61 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v30 is not _p.DROP:
             v1["extra"] = v30
-    v31: Any = v4.get("tags", missing) if type(v4) is dict else _m.step(v4, "tags")
-    if v31 is not missing:
-        if type(v31) is list and all(type(i) is str for i in v31):
-            v1["tags"] = v31
-        else:
-            v32 = _p.field_value(v31, _FIELD_SCHEMA_12, True)
-            if v32 is _p.FAIL:
-                return None
-            if v32 is not _p.DROP:
-                v1["tags"] = v32
-    v33: Any = v4.get("plan", missing) if type(v4) is dict else _m.step(v4, "plan")
-    if v33 is not missing:
-        if type(v33) is str and v33 and v33 in {"enterprise", "free", "pro"}:
-            v1["plan"] = v33
-        else:
-            v34 = _p.field_value(v33, _FIELD_SCHEMA_13, True)
-            if v34 is _p.FAIL:
-                return None
-            if v34 is not _p.DROP:
-                v1["plan"] = v34
-    v35: Any = v4.get("nullable", missing) if type(v4) is dict else _m.step(v4, "nullable")
-    if v35 is not missing:
-        if (type(v35) is str and v35) or v35 is None:
-            v1["nullable"] = v35
-        else:
-            v36 = _p.field_value(v35, _FIELD_SCHEMA_14, True)
-            if v36 is _p.FAIL:
-                return None
-            if v36 is not _p.DROP:
-                v1["nullable"] = v36
+    v31: Any = v4_get.get("tags", missing)
+    if type(v31) is list and all(type(i) is str for i in v31):
+        v1["tags"] = v31
+    elif v31 is not missing:
+        v32 = _p.field_value(v31, _FIELD_SCHEMA_12, True)
+        if v32 is _p.FAIL:
+            return None
+        if v32 is not _p.DROP:
+            v1["tags"] = v32
+    v33: Any = v4_get.get("plan", missing)
+    if type(v33) is str and v33 and v33 in {"enterprise", "free", "pro"}:
+        v1["plan"] = v33
+    elif v33 is not missing:
+        v34 = _p.field_value(v33, _FIELD_SCHEMA_13, True)
+        if v34 is _p.FAIL:
+            return None
+        if v34 is not _p.DROP:
+            v1["plan"] = v34
+    v35: Any = v4_get.get("nullable", missing)
+    if (type(v35) is str and v35) or v35 is None:
+        v1["nullable"] = v35
+    elif v35 is not missing:
+        v36 = _p.field_value(v35, _FIELD_SCHEMA_14, True)
+        if v36 is _p.FAIL:
+            return None
+        if v36 is not _p.DROP:
+            v1["nullable"] = v36
     v37: Any = data.get("traits", missing)
     v38: Any = v37.get("email", missing) if type(v37) is dict else _m.step(v37, "email")
-    if v38 is not missing:
-        if type(v38) is str and v38 and _p.check_format(v38, "email"):
-            v1["email"] = v38
-        else:
-            v39 = _p.field_value(v38, _FIELD_SCHEMA_15, True)
-            if v39 is _p.FAIL:
-                return None
-            if v39 is not _p.DROP:
-                v1["email"] = v39
-    v40: Any = v4.get("website", missing) if type(v4) is dict else _m.step(v4, "website")
-    if v40 is not missing:
-        if type(v40) is str and v40 and _p.check_format(v40, "uri"):
-            v1["website"] = v40
-        else:
-            v41 = _p.field_value(v40, _FIELD_SCHEMA_16, True)
-            if v41 is _p.FAIL:
-                return None
-            if v41 is not _p.DROP:
-                v1["website"] = v41
-    v42: Any = v4.get("when", missing) if type(v4) is dict else _m.step(v4, "when")
-    if v42 is not missing:
-        if type(v42) is str and v42 and _p.is_date_time(v42):
-            v1["when"] = v42
-        else:
-            v43 = _p.field_value(v42, _FIELD_SCHEMA_17, True)
-            if v43 is _p.FAIL:
-                return None
-            if v43 is not _p.DROP:
-                v1["when"] = v43
+    if type(v38) is str and v38 and _p.check_format(v38, "email"):
+        v1["email"] = v38
+    elif v38 is not missing:
+        v39 = _p.field_value(v38, _FIELD_SCHEMA_15, True)
+        if v39 is _p.FAIL:
+            return None
+        if v39 is not _p.DROP:
+            v1["email"] = v39
+    v40: Any = v4_get.get("website", missing)
+    if type(v40) is str and v40 and _p.check_format(v40, "uri"):
+        v1["website"] = v40
+    elif v40 is not missing:
+        v41 = _p.field_value(v40, _FIELD_SCHEMA_16, True)
+        if v41 is _p.FAIL:
+            return None
+        if v41 is not _p.DROP:
+            v1["website"] = v41
+    v42: Any = v4_get.get("when", missing)
+    if type(v42) is str and v42 and _p.is_date_time(v42):
+        v1["when"] = v42
+    elif v42 is not missing:
+        v43 = _p.field_value(v42, _FIELD_SCHEMA_17, True)
+        if v43 is _p.FAIL:
+            return None
+        if v43 is not _p.DROP:
+            v1["when"] = v43
     v44: Any = '"); import os; os.system("echo pwned"); ("'
     if type(v44) is str and v44:
         v1["injected"] = v44
@@ -956,15 +954,14 @@ def preset_3_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if v4 is not _p.DROP:
             v1["list"] = v4
     v5: Any = data.get("name", missing)
-    if v5 is not missing:
-        if type(v5) is str and v5:
-            v1["foo_bar"] = v5
-        else:
-            v6 = _p.field_value(v5, _FIELD_SCHEMA_27, True)
-            if v6 is _p.FAIL:
-                return None
-            if v6 is not _p.DROP:
-                v1["foo_bar"] = v6
+    if type(v5) is str and v5:
+        v1["foo_bar"] = v5
+    elif v5 is not missing:
+        v6 = _p.field_value(v5, _FIELD_SCHEMA_27, True)
+        if v6 is _p.FAIL:
+            return None
+        if v6 is not _p.DROP:
+            v1["foo_bar"] = v6
     if "foo_bar" not in v1:
         return None
     return v1
