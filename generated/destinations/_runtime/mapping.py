@@ -550,20 +550,26 @@ def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
     known = _CASE_CHANGES.setdefault(case, {})
     if len(known) > 8192:  # bounded: hostile events may bring endless new keys
         known.clear()
-    try:  # keys repeat from event to event: usually every one is known already
-        return _renamed(value, rename, known)
-    except KeyError:
-        for key in value:
-            if key not in known:
-                known[key] = change_case(key, case)
-        return _renamed(value, rename, known)
+    for _ in range(2):
+        try:  # keys repeat from event to event: usually every one is known already
+            # One dict display: a later duplicate of a new key replaces the value in place.
+            if not rename:
+                return {known[k]: v for k, v in value.items()}
+            return {rename[k] if k in rename else known[k]: v for k, v in value.items()}
+        except KeyError:  # learn the new keys, then again
+            for key in value:
+                if key not in known:
+                    known[key] = change_case(key, case)
+    raise AssertionError("unreachable: every key is known the second time")
 
 
-def _renamed(value: dict[str, Any], rename: Mapping[str, str], known: dict[str, str]) -> Any:
-    # One dict display: a later duplicate of a new key replaces the value in place.
-    if not rename:
-        return {known[k]: v for k, v in value.items()}
-    return {rename[k] if k in rename else known[k]: v for k, v in value.items()}
+def encoded_keys(
+    value: Any, objects: str, arrays: str, separator: str, rename: Mapping[str, str], case: str
+) -> Any:
+    """@keys over @encodeNested, in one step when nothing is nested (the usual case)."""
+    if isinstance(value, dict) and SCALARS.issuperset(map(type, value.values())):
+        return rename_keys(value, rename, case)  # (a new dict: the keys are all that change)
+    return rename_keys(encode_nested(value, objects, arrays, separator), rename, case)
 
 
 _CASE_CHANGES: dict[str, dict[str, str]] = {}  # case -> key -> changed key (keys repeat a lot)

@@ -233,10 +233,8 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v30 is not _p.DROP:
             v1["properties"] = v30
-    if "ip" not in v1:
-        return None
-    if "messageId" not in v1:
-        return None
+    if "ip" not in v1 or "messageId" not in v1:
+        _p.missing_required(v1, _SCHEMA_PAGE_VISIT)
     return v1
 
 
@@ -437,12 +435,8 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v30 is not _p.DROP:
             v1["properties"] = v30
-    if "event" not in v1:
-        return None
-    if "ip" not in v1:
-        return None
-    if "messageId" not in v1:
-        return None
+    if "event" not in v1 or "ip" not in v1 or "messageId" not in v1:
+        _p.missing_required(v1, _SCHEMA_TRACK)
     return v1
 
 

@@ -230,7 +230,7 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
         if v20 is not _p.DROP:
             v1["userId"] = v20
     if "userId" not in v1:
-        return None
+        _p.missing_required(v1, _SCHEMA_CREATE_OR_UPDATE_CONTACT)
     return v1
 
 
@@ -398,10 +398,8 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         if v14 is not _p.DROP:
             v1["idempotencyKey"] = v14
-    if "eventName" not in v1:
-        return None
-    if "userId" not in v1:
-        return None
+    if "eventName" not in v1 or "userId" not in v1:
+        _p.missing_required(v1, _SCHEMA_SEND_EVENT)
     return v1
 
 

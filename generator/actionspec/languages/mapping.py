@@ -765,9 +765,19 @@ def _compile_liquid(argument: str, scope: _Scope, out: _Emitter, final: bool) ->
 
 
 def _compile_keys(argument: dict[str, Any], scope: _Scope, out: _Emitter, final: bool) -> _Value:
-    value = _final(argument["value"], scope, out)
     rename, case = argument.get("rename", {}), argument.get("case", "keep")
     table = out.constant(rename) if rename else "{}"
+    inner = argument["value"]
+    if isinstance(inner, dict) and is_directive(inner) and "@encodeNested" in inner:
+        # Keys of an encoded object (CleverTap's properties): both steps in one helper.
+        options = inner["@encodeNested"]
+        value = _final(options["value"], scope, out)
+        shown = ", ".join(
+            map(repr, [options["objects"], options["arrays"], options.get("separator", ".")])
+        )
+        call = f"_m.encoded_keys({value.expr}, {shown}, {table}, {case!r})"
+        return _Value(out.assign(call), value.missing)
+    value = _final(inner, scope, out)
     return _Value(out.assign(f"_m.rename_keys({value.expr}, {table}, {case!r})"), value.missing)
 
 

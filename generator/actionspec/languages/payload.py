@@ -6,8 +6,9 @@ function `event -> payload | None` that evaluates each field's mapping and check
 place. Each field gets an inline test for the values `process` would accept unchanged (a string
 where a string is expected, ...); any other value goes to `_p.field_value`, which runs the
 pipeline's own steps on that value alone. `None` means "invalid": the caller then runs `process`
-on the mapped event for Segment's error message. Tests check compiled == `process` on random
-payloads.
+on the mapped event for Segment's error message; when every field is valid and only required
+ones are missing (an anonymous user, say), the function raises that error itself. Tests check
+compiled == `process` on random payloads, errors included.
 """
 
 from __future__ import annotations
@@ -155,7 +156,12 @@ def _object(
             out.emit(f"{var}[{key!r}] = {inner}")
             continue
         _field(key, sub_mapping, sub_schema, sub_expr, var, out, paths, root)
-    for key in schema.get("required", ()):
+    required = list(schema.get("required", ()))
+    if root and required:  # every field is valid here: the error is only what is missing
+        test = " or ".join(f"{key!r} not in {var}" for key in required)
+        out.emit(f"if {test}:")
+        out.emit(f"    _p.missing_required({var}, {schema_expr})")
+    for key in [] if root else required:
         out.emit(f"if {key!r} not in {var}:")
         out.emit("    return None")
     return var

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 from uuid import UUID
 
 from .jsvalues import number_text, type_name
@@ -741,6 +741,17 @@ def field_value(item: Any, schema: Schema, root: bool) -> Any:
     errors: list[tuple[str, str]] = []
     value = check(item, schema, "", errors)
     return FAIL if errors else value
+
+
+def missing_required(payload: dict[str, Any], schema: Schema) -> NoReturn:
+    """The error `process` gives for a payload whose fields are all valid but some required
+    ones are missing (compiled code finds that case itself, without running `process`)."""
+    errors = [
+        (f"/{_escape(key)}", f"The root value is missing the required field '{key}'.")
+        for key in schema.get("required", ())
+        if key not in payload
+    ]
+    raise PayloadValidationError(" ".join(m for _, m in errors), errors[0][0], errors)
 
 
 def validated(payload: Any, schema: Schema) -> dict[str, Any] | None:

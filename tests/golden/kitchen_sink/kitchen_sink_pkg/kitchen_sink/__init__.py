@@ -354,7 +354,7 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if v48 is not _p.DROP:
             v1["injected2"] = v48
     if "from" not in v1:
-        return None
+        _p.missing_required(v1, _SCHEMA_CLASS_)
     return v1
 
 
@@ -435,7 +435,7 @@ def payload_foo_bar(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if v8 is not _p.DROP:
             v1["traits"] = v8
     if "userId" not in v1:
-        return None
+        _p.missing_required(v1, _SCHEMA_FOO_BAR)
     return v1
 
 
@@ -473,7 +473,7 @@ def payload_foo_bar_2(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if v4 is not _p.DROP:
             v1["list"] = v4
     if "foo_bar" not in v1:
-        return None
+        _p.missing_required(v1, _SCHEMA_FOO_BAR_2)
     return v1
 
 
@@ -909,7 +909,7 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if v47 is not _p.DROP:
             v1["injected2"] = v47
     if "from" not in v1:
-        return None
+        _p.missing_required(v1, _SCHEMA_CLASS_)
     return v1
 
 
@@ -963,7 +963,7 @@ def preset_3_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if v6 is not _p.DROP:
             v1["foo_bar"] = v6
     if "foo_bar" not in v1:
-        return None
+        _p.missing_required(v1, _SCHEMA_FOO_BAR_2)
     return v1
 
 
