@@ -18,13 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actionspec.languages import mapping_docs
-from actionspec.languages.mapping import (
+from actionspec.languages.mapping import paths_read, problems
+from actionspec.languages.mapping_compiler import (
     _compile,
     _Emitter,
     _may_be_missing,
     compile_function,
-    paths_read,
-    problems,
 )
 from actionspec.runtime import mapping as runtime_mapping
 from actionspec.runtime import mapping_liquid

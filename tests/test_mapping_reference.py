@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from actionspec.languages.mapping import compile_function, problems
+from actionspec.languages.mapping import problems
+from actionspec.languages.mapping_compiler import compile_function
 from actionspec.runtime import mapping as runtime_mapping
 from actionspec.runtime.mapping import MISSING, MappingError, evaluate
 

@@ -11,7 +11,8 @@ As in mapping-kit, evaluation keeps MISSING values inside objects until the very
 @merge lets a missing value override an earlier one, as Object.assign does); `evaluate` then
 removes them. Unlike mapping-kit, a MISSING item of a list becomes None at once (JSON's null).
 Generated code compiles spec mappings into straight-line Python that gives the same results
-(actionspec/languages/mapping.py); this interpreter runs mappings that only exist at run time.
+(actionspec/languages/mapping_compiler.py); this interpreter runs mappings that only exist at run
+time.
 """
 
 from __future__ import annotations

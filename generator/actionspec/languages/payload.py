@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from actionspec.languages.mapping import _children, _compile, _Emitter, _may_be_missing, _reads
+from actionspec.languages.mapping import _reads
+from actionspec.languages.mapping_compiler import _children, _compile, _Emitter, _may_be_missing
 from actionspec.runtime.mapping import is_directive, parse_path
 
 Schema = dict[str, Any]

@@ -6,9 +6,8 @@ import dataclasses
 from typing import Any
 
 from actionspec import ir
-from actionspec.languages import mapping as mapping_language
+from actionspec.languages import mapping_compiler, triggers
 from actionspec.languages import payload as payload_language
-from actionspec.languages import triggers
 from actionspec.targets import jsonschema
 from actionspec.targets.render import py, render
 
@@ -49,7 +48,7 @@ def module_source(dest: ir.Destination) -> str:
 
     for action in dest.actions:
         functions.append(
-            mapping_language.compile_function(f"map_{action.name}", action.default_mapping())
+            mapping_compiler.compile_function(f"map_{action.name}", action.default_mapping())
         )
         payload_function(f"payload_{action.name}", action, action.default_mapping())
         if action.request.has_body:
@@ -57,7 +56,7 @@ def module_source(dest: ir.Destination) -> str:
             source = body_mapping_constant(action)
             mappings.append(f"{source}: Any = {py(action.request.body)}")
             functions.append(
-                mapping_language.compile_function(
+                mapping_compiler.compile_function(
                     f"body_{action.name}",
                     action.request.body,
                     objects=(("payload",),),
@@ -65,7 +64,7 @@ def module_source(dest: ir.Destination) -> str:
                 )
             )
     if dest.on_delete is not None and dest.on_delete.has_body:
-        functions.append(mapping_language.compile_function("body_on_delete", dest.on_delete.body))
+        functions.append(mapping_compiler.compile_function("body_on_delete", dest.on_delete.body))
     presets: list[dict[str, Any]] = []
     for i, preset in enumerate(dest.presets, start=1):
         action = dest.action(preset.action)
@@ -74,7 +73,7 @@ def module_source(dest: ir.Destination) -> str:
         mapping, payload = f"map_{action.name}", f"payload_{action.name}"
         if preset.mapping != action.default_mapping():
             mapping, payload = f"preset_{i}_mapping", f"preset_{i}_payload"
-            functions.append(mapping_language.compile_function(mapping, preset.mapping))
+            functions.append(mapping_compiler.compile_function(mapping, preset.mapping))
             payload_function(payload, action, preset.mapping)
         presets.append(
             {"preset": preset, "matches": matches, "mapping": mapping, "payload": payload}
