@@ -248,7 +248,15 @@ def preview_memory(count: int) -> None:
                 f"sys.argv = {['destinations', *command[3:]]!r}\n"
                 "try:\n    runpy.run_module('destinations', run_name='__main__')\n"
                 "except SystemExit:\n    pass\n"
-                "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+                # The peak of this process alone: VmHWM (ru_maxrss would count the parent's
+                # memory too, inherited through fork and kept across exec on Linux).
+                "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+                "try:\n"
+                "    with open('/proc/self/status') as status:\n"
+                "        peak = next(int(l.split()[1]) for l in status if l.startswith('VmHWM'))\n"
+                "except OSError:\n"
+                "    pass\n"
+                "sys.stderr.write(str(peak))\n"
             )
             with events.open("rb") as stdin:
                 started = time.perf_counter()

@@ -10,6 +10,7 @@ I/O, not on the CPU. Nothing in `generated/` changes: the compiled tree is writt
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -40,12 +41,8 @@ def accelerate(package: Path, out: Path, say: Callable[[str], None] = lambda _: 
 
     Returns `out`, the folder to put on `sys.path` (it also holds mypyc's shared library).
     """
-    try:
-        import mypyc  # noqa: F401  (only to say early that it is missing)
-    except ImportError:
-        raise AccelerateError(
-            "mypyc is part of mypy: pip install 'actionspec[accelerate]'"
-        ) from None
+    if importlib.util.find_spec("mypyc") is None:  # (not imported here: mypy is large)
+        raise AccelerateError("mypyc is part of mypy: pip install 'actionspec[accelerate]'")
     out.mkdir(parents=True, exist_ok=True)
     target = out / package.name
     if target.exists():
