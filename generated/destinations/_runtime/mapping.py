@@ -551,17 +551,16 @@ def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
     known = _CASE_CHANGES.setdefault(case, {})
     if len(known) > 8192:  # bounded: hostile events may bring endless new keys
         known.clear()
-    for _ in range(2):
-        try:  # keys repeat from event to event: usually every one is known already
-            # One dict display: a later duplicate of a new key replaces the value in place.
-            if not rename:
-                return {known[k]: v for k, v in value.items()}
-            return {rename[k] if k in rename else known[k]: v for k, v in value.items()}
-        except KeyError:  # learn the new keys, then again
-            for key in value:
-                if key not in known:
-                    known[key] = change_case(key, case)
-    raise AssertionError("unreachable: every key is known the second time")
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in rename:
+            result[rename[key]] = item
+            continue
+        new = known.get(key)
+        if new is None:
+            new = known[key] = change_case(key, case)
+        result[new] = item
+    return result
 
 
 def encoded_keys(
