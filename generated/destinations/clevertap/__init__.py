@@ -850,15 +850,14 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
             v9.append(None if v11 is missing else v11)
     v12: dict[str, Any] = {"Charged ID": v5, "Amount": v6, "Currency": v7, "Items": v9}
     v13: Any = v1.get("eventData", missing)
-    v14: Any = (
-        {
-            k: v
-            for k, v in v13.items()
-            if k not in {"currency", "order_id", "products", "revenue", "total"}
-        }
-        if isinstance(v13, dict)
-        else v13
-    )
+    v14: Any = v13
+    if isinstance(v13, dict):
+        v14 = dict(v13)
+        v14.pop("products", None)
+        v14.pop("order_id", None)
+        v14.pop("revenue", None)
+        v14.pop("total", None)
+        v14.pop("currency", None)
     v15: Any = _m.encoded_keys(v14, "flatten", "json", "_", {}, "snake")
     if type(v15) is dict:
         v12.update(v15)

@@ -247,10 +247,15 @@ def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
         return _m.evaluate(_BODY_CREATE_OR_UPDATE_CONTACT_MAPPING, data)
     v2: Any = v1.get("customAttributes", missing)
     v3: Any = v1.get("mailingLists", missing)
-    v4: Any = (
-        {k: v for k, v in v2.items() if k not in {"mailingLists"}} if isinstance(v2, dict) else v2
-    )
-    v5: Any = {k: v for k, v in v1.items() if k not in {"customAttributes", "mailingLists"}}
+    v4: Any = v2
+    if isinstance(v2, dict):
+        v4 = dict(v2)
+        v4.pop("mailingLists", None)
+    v5: Any = v1
+    if isinstance(v1, dict):
+        v5 = dict(v1)
+        v5.pop("customAttributes", None)
+        v5.pop("mailingLists", None)
     v6: Any = _m.json_text(v3)
     v7: Any = (
         _BODY_CREATE_OR_UPDATE_CONTACT_1.get(v6, missing)

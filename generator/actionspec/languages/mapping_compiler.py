@@ -413,6 +413,14 @@ def _compile_selection(keep: bool) -> Callable[[Any, _Scope, _Emitter, bool], _V
         value = _final(argument["value"], scope, out)
         keys, values = argument.get("keys"), argument.get("values")
         x = _variable(value.expr, out)
+        if not keep and keys is not None and values is None:
+            # @omit by keys: a copy without them (C-level; key order stays the object's)
+            var = out.assign(x)
+            out.emit(f"if isinstance({x}, dict):")
+            out.emit(f"    {var} = dict({x})")
+            for key in dict.fromkeys(keys):
+                out.emit(f"    {var}.pop({key!r}, None)")
+            return _Value(var, value.missing)
         tests = []
         if keys is not None:
             shown = ", ".join(repr(k) for k in sorted(set(keys)))  # a frozenset constant
