@@ -251,11 +251,9 @@ def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
     if isinstance(v2, dict):
         v4 = dict(v2)
         v4.pop("mailingLists", None)
-    v5: Any = v1
-    if isinstance(v1, dict):
-        v5 = dict(v1)
-        v5.pop("customAttributes", None)
-        v5.pop("mailingLists", None)
+    v5: dict[str, Any] = dict(v1)
+    v5.pop("customAttributes", None)
+    v5.pop("mailingLists", None)
     v6: Any = _m.json_text(v3)
     v7: Any = (
         _BODY_CREATE_OR_UPDATE_CONTACT_1.get(v6, missing)
@@ -277,15 +275,11 @@ def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
         v10.update(v8)
     else:
         _m.assign(v10, v8)
-    v11: Any = (
-        {
-            k: v
-            for k, v in v10.items()
-            if (v is True or v is False or (type(v) is str and v in {"false", "true"}))
-        }
-        if isinstance(v10, dict)
-        else v10
-    )
+    v11: Any = {
+        k: v
+        for k, v in v10.items()
+        if (v is True or v is False or (type(v) is str and v in {"false", "true"}))
+    }
     v12: Any = v11
     if isinstance(v11, (dict, list)):
         v13: dict[Any, Any] = {}

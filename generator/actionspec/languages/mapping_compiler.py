@@ -334,6 +334,7 @@ def _compile_merge(argument: dict[str, Any], scope: _Scope, out: _Emitter, final
         pairs = pairs[1:]
     else:
         var = out.assign("{}", "dict[str, Any]")
+    out.dicts.add(var)  # (whatever is merged in, the result is a dict)
     for item, value in pairs:
         if isinstance(item, dict) and not is_directive(item):
             out.emit(f"{var}.update({value.expr})")  # a plain object always evaluates to a dict
@@ -415,11 +416,16 @@ def _compile_selection(keep: bool) -> Callable[[Any, _Scope, _Emitter, bool], _V
         x = _variable(value.expr, out)
         if not keep and keys is not None and values is None:
             # @omit by keys: a copy without them (C-level; key order stays the object's)
-            var = out.assign(x)
-            out.emit(f"if isinstance({x}, dict):")
-            out.emit(f"    {var} = dict({x})")
+            if x in out.dicts:
+                var = out.assign(f"dict({x})", "dict[str, Any]")
+                indent = ""
+            else:
+                var = out.assign(x)
+                out.emit(f"if isinstance({x}, dict):")
+                out.emit(f"    {var} = dict({x})")
+                indent = "    "
             for key in dict.fromkeys(keys):
-                out.emit(f"    {var}.pop({key!r}, None)")
+                out.emit(f"{indent}{var}.pop({key!r}, None)")
             return _Value(var, value.missing)
         tests = []
         if keys is not None:
