@@ -1,4 +1,5 @@
-"""The `actionspec` command: validate specs, generate the package, scaffold a new spec."""
+"""The `actionspec` command: validate specs, generate the package (and compile it with mypyc),
+scaffold a new spec."""
 
 from __future__ import annotations
 
@@ -178,7 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--check", action="store_true", help="change nothing; exit 1 naming stale files"
     )
     fast = commands.add_parser(
-        "accelerate", help="compile the generated package's hot modules with mypyc"
+        "accelerate",
+        help="compile the generated package's hot modules with mypyc",
+        description=accelerate.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fast.add_argument("--out", help="folder for the compiled package (default: build/accelerated)")
     new = commands.add_parser("new", help="scaffold a commented spec")
