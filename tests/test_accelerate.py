@@ -24,13 +24,8 @@ from actionspec import accelerate
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(
-    shutil.which(
-        sysconfig.get_config_var("CC").split()[0] if sysconfig.get_config_var("CC") else "cc"
-    )
-    is None,
-    reason="mypyc needs a C compiler",
-)
+COMPILER = (sysconfig.get_config_var("CC") or "cc").split()[0]  # the one Python was built with
+pytestmark = pytest.mark.skipif(shutil.which(COMPILER) is None, reason="mypyc needs a C compiler")
 
 # The child's work, run with either package first on sys.path.
 OUTCOMES = r"""

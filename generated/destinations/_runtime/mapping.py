@@ -563,15 +563,6 @@ def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
     return result
 
 
-def encoded_keys(
-    value: Any, objects: str, arrays: str, separator: str, rename: Mapping[str, str], case: str
-) -> Any:
-    """@keys over @encodeNested, in one step when nothing is nested (the usual case)."""
-    if isinstance(value, dict) and SCALARS.issuperset(map(type, value.values())):
-        return rename_keys(value, rename, case)  # (a new dict: the keys are all that change)
-    return rename_keys(encode_nested(value, objects, arrays, separator), rename, case)
-
-
 _CASE_CHANGES: dict[str, dict[str, str]] = {}  # case -> key -> changed key (keys repeat a lot)
 
 
@@ -630,7 +621,7 @@ def encode_nested(value: Any, objects: str, arrays: str, separator: str = ".") -
     if not isinstance(value, dict):
         return value
     if SCALARS.issuperset(map(type, value.values())):  # the usual case: nothing nested
-        return dict(value)
+        return value  # (as @path gives it: directives build new objects, never change one)
     result: dict[str, Any] = {}
     for key, item in value.items():
         if type(item) in SCALARS:  # scalars, the usual values, stay as they are

@@ -679,13 +679,8 @@ def _check_object(
 ) -> dict[str, Any]:
     properties: dict[str, Schema] = schema.get("properties", {})
     keep_extra = schema.get("additionalProperties", True) is not False
-    owner = "The root value" if not pointer else _name(schema, pointer)
     # Missing required fields are reported first, as Segment does.
-    for key in schema.get("required", ()):
-        if key not in value:
-            errors.append(
-                (f"{pointer}/{_escape(key)}", f"{owner} is missing the required field '{key}'.")
-            )
+    errors.extend(_missing_fields(value, schema, pointer))
     # The result keeps the payload's key order (the mapping's); errors follow the field order.
     result: dict[str, Any] = {}
     found: dict[str, list[tuple[str, str]]] = {}
@@ -698,6 +693,16 @@ def _check_object(
     for key in properties:
         errors.extend(found.get(key, ()))
     return result
+
+
+def _missing_fields(value: dict[str, Any], schema: Schema, pointer: str) -> list[tuple[str, str]]:
+    """An error per required field `value` lacks, in the schema's order."""
+    owner = "The root value" if not pointer else _name(schema, pointer)
+    return [
+        (f"{pointer}/{_escape(key)}", f"{owner} is missing the required field '{key}'.")
+        for key in schema.get("required", ())
+        if key not in value
+    ]
 
 
 def _escape(key: str) -> str:
@@ -714,9 +719,13 @@ def process(payload: Any, schema: Schema) -> dict[str, Any]:
     errors: list[tuple[str, str]] = []
     result = _check_object(cleaned, schema, "", errors)
     if errors:
-        field = errors[0][0]
-        raise PayloadValidationError(" ".join(m for _, m in errors), field, errors)
+        raise _invalid(errors)
     return result
+
+
+def _invalid(errors: list[tuple[str, str]]) -> PayloadValidationError:
+    """The error of a payload: every message, the first field."""
+    return PayloadValidationError(" ".join(m for _, m in errors), errors[0][0], errors)
 
 
 # --- helpers of the compiled pipeline ------------------------------------------------------------
@@ -747,12 +756,7 @@ def field_value(item: Any, schema: Schema, root: bool) -> Any:
 def missing_required(payload: dict[str, Any], schema: Schema) -> NoReturn:
     """The error `process` gives for a payload whose fields are all valid but some required
     ones are missing (compiled code finds that case itself, without running `process`)."""
-    errors = [
-        (f"/{_escape(key)}", f"The root value is missing the required field '{key}'.")
-        for key in schema.get("required", ())
-        if key not in payload
-    ]
-    raise PayloadValidationError(" ".join(m for _, m in errors), errors[0][0], errors)
+    raise _invalid(_missing_fields(payload, schema, ""))
 
 
 def validated(payload: Any, schema: Schema) -> dict[str, Any] | None:

@@ -540,78 +540,80 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
     v7: Any = v6.get("gender", missing) if type(v6) is dict else _m.step(v6, "gender")
     v8: Any = missing
     if v2 is not missing and v2 is not None:
-        v9: Any = _m.encoded_keys(v6, "flatten", "keep", "_", _BODY_IDENTIFY_USER_1, "snake")
-        v10: Any = (
+        v9: Any = _m.encode_nested(v6, "flatten", "keep", "_")
+        v10: Any = _m.rename_keys(v9, _BODY_IDENTIFY_USER_1, "snake")
+        v11: Any = (
             _BODY_IDENTIFY_USER_2.get(v7.casefold(), missing)
             if type(v7) is str
             else _m.lookup(v7, _BODY_IDENTIFY_USER_2, True, folded=True)
         )
-        if v10 is missing:
-            v10 = v7
-        v11: dict[str, Any] = {"Gender": v10}
-        v12: dict[str, Any] = {}
-        v12.update({})
-        if type(v9) is dict:
-            v12.update(v9)
+        if v11 is missing:
+            v11 = v7
+        v12: dict[str, Any] = {"Gender": v11}
+        v13: dict[str, Any] = {}
+        v13.update({})
+        if type(v10) is dict:
+            v13.update(v10)
         else:
-            _m.assign(v12, v9)
-        v12.update(v11)
-        v13: Any = _m.clean(v12) if v10 is missing else v12
-        v14: dict[str, Any] = {}
-        v14["type"] = "profile"
+            _m.assign(v13, v10)
+        v13.update(v12)
+        v14: Any = _m.clean(v13) if v11 is missing else v13
+        v15: dict[str, Any] = {}
+        v15["type"] = "profile"
         if v3 is not missing:
-            v14["identity"] = v3
+            v15["identity"] = v3
         if v4 is not missing:
-            v14["objectId"] = v4
+            v15["objectId"] = v4
         if v5 is not missing:
-            v14["ts"] = v5
-        v14["profileData"] = v13
-        v15: Any = v1.get("tokenType", missing)
-        v16: dict[str, Any] = {}
-        if v2 is not missing:
-            v16["id"] = v2
-        if v15 is not missing:
-            v16["type"] = v15
+            v15["ts"] = v5
+        v15["profileData"] = v14
+        v16: Any = v1.get("tokenType", missing)
         v17: dict[str, Any] = {}
-        v17["type"] = "token"
+        if v2 is not missing:
+            v17["id"] = v2
+        if v16 is not missing:
+            v17["type"] = v16
+        v18: dict[str, Any] = {}
+        v18["type"] = "token"
         if v3 is not missing:
-            v17["identity"] = v3
+            v18["identity"] = v3
         if v4 is not missing:
-            v17["objectId"] = v4
-        v17["tokenData"] = v16
-        v18: list[Any] = [v14, v17]
-        v8 = v18
+            v18["objectId"] = v4
+        v18["tokenData"] = v17
+        v19: list[Any] = [v15, v18]
+        v8 = v19
     else:
-        v19: Any = _m.encoded_keys(v6, "flatten", "keep", "_", _BODY_IDENTIFY_USER_1, "snake")
-        v20: Any = (
+        v20: Any = _m.encode_nested(v6, "flatten", "keep", "_")
+        v21: Any = _m.rename_keys(v20, _BODY_IDENTIFY_USER_1, "snake")
+        v22: Any = (
             _BODY_IDENTIFY_USER_2.get(v7.casefold(), missing)
             if type(v7) is str
             else _m.lookup(v7, _BODY_IDENTIFY_USER_2, True, folded=True)
         )
-        if v20 is missing:
-            v20 = v7
-        v21: dict[str, Any] = {"Gender": v20}
-        v22: dict[str, Any] = {}
-        v22.update({})
-        if type(v19) is dict:
-            v22.update(v19)
-        else:
-            _m.assign(v22, v19)
-        v22.update(v21)
-        v23: Any = _m.clean(v22) if v20 is missing else v22
+        if v22 is missing:
+            v22 = v7
+        v23: dict[str, Any] = {"Gender": v22}
         v24: dict[str, Any] = {}
-        v24["type"] = "profile"
+        v24.update({})
+        if type(v21) is dict:
+            v24.update(v21)
+        else:
+            _m.assign(v24, v21)
+        v24.update(v23)
+        v25: Any = _m.clean(v24) if v22 is missing else v24
+        v26: dict[str, Any] = {}
+        v26["type"] = "profile"
         if v3 is not missing:
-            v24["identity"] = v3
+            v26["identity"] = v3
         if v4 is not missing:
-            v24["objectId"] = v4
+            v26["objectId"] = v4
         if v5 is not missing:
-            v24["ts"] = v5
-        v24["profileData"] = v23
-        v25: list[Any] = [v24]
-        v8 = v25
-    v26: dict[str, Any] = {"d": v8}
-    return v26
+            v26["ts"] = v5
+        v26["profileData"] = v25
+        v27: list[Any] = [v26]
+        v8 = v27
+    v28: dict[str, Any] = {"d": v8}
+    return v28
 
 
 def map_track_event(data: Mapping[str, Any]) -> Any:
@@ -692,22 +694,23 @@ def body_track_event(data: Mapping[str, Any]) -> Any:
     v4: Any = v1.get("ts", missing)
     v5: Any = v1.get("eventName", missing)
     v6: Any = v1.get("eventData", missing)
-    v7: Any = _m.encoded_keys(v6, "flatten", "json", "_", {}, "snake")
-    v8: dict[str, Any] = {}
-    v8["type"] = "event"
+    v7: Any = _m.encode_nested(v6, "flatten", "json", "_")
+    v8: Any = _m.rename_keys(v7, {}, "snake")
+    v9: dict[str, Any] = {}
+    v9["type"] = "event"
     if v2 is not missing:
-        v8["identity"] = v2
+        v9["identity"] = v2
     if v3 is not missing:
-        v8["objectId"] = v3
+        v9["objectId"] = v3
     if v4 is not missing:
-        v8["ts"] = v4
+        v9["ts"] = v4
     if v5 is not missing:
-        v8["evtName"] = v5
-    if v7 is not missing:
-        v8["evtData"] = v7
-    v9: list[Any] = [v8]
-    v10: dict[str, Any] = {"d": v9}
-    return v10
+        v9["evtName"] = v5
+    if v8 is not missing:
+        v9["evtData"] = v8
+    v10: list[Any] = [v9]
+    v11: dict[str, Any] = {"d": v10}
+    return v11
 
 
 def map_order_completed(data: Mapping[str, Any]) -> Any:
@@ -846,39 +849,41 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
     if isinstance(v8, (dict, list)):
         v9 = []
         for v10_item in v8 if isinstance(v8, list) else [v8]:
-            v11: Any = _m.encoded_keys(v10_item, "flatten", "json", "_", {}, "snake")
-            v9.append(None if v11 is missing else v11)
-    v12: dict[str, Any] = {"Charged ID": v5, "Amount": v6, "Currency": v7, "Items": v9}
-    v13: Any = v1.get("eventData", missing)
-    v14: Any = v13
-    if isinstance(v13, dict):
-        v14 = dict(v13)
-        v14.pop("products", None)
-        v14.pop("order_id", None)
-        v14.pop("revenue", None)
-        v14.pop("total", None)
-        v14.pop("currency", None)
-    v15: Any = _m.encoded_keys(v14, "flatten", "json", "_", {}, "snake")
-    if type(v15) is dict:
-        v12.update(v15)
+            v11: Any = _m.encode_nested(v10_item, "flatten", "json", "_")
+            v12: Any = _m.rename_keys(v11, {}, "snake")
+            v9.append(None if v12 is missing else v12)
+    v13: dict[str, Any] = {"Charged ID": v5, "Amount": v6, "Currency": v7, "Items": v9}
+    v14: Any = v1.get("eventData", missing)
+    v15: Any = v14
+    if isinstance(v14, dict):
+        v15 = dict(v14)
+        v15.pop("products", None)
+        v15.pop("order_id", None)
+        v15.pop("revenue", None)
+        v15.pop("total", None)
+        v15.pop("currency", None)
+    v16: Any = _m.encode_nested(v15, "flatten", "json", "_")
+    v17: Any = _m.rename_keys(v16, {}, "snake")
+    if type(v17) is dict:
+        v13.update(v17)
     else:
-        _m.assign(v12, v15)
-    v16: Any = (
-        _m.clean(v12) if v5 is missing or v6 is missing or v7 is missing or v9 is missing else v12
+        _m.assign(v13, v17)
+    v18: Any = (
+        _m.clean(v13) if v5 is missing or v6 is missing or v7 is missing or v9 is missing else v13
     )
-    v17: dict[str, Any] = {}
-    v17["type"] = "event"
+    v19: dict[str, Any] = {}
+    v19["type"] = "event"
     if v2 is not missing:
-        v17["identity"] = v2
+        v19["identity"] = v2
     if v3 is not missing:
-        v17["objectId"] = v3
+        v19["objectId"] = v3
     if v4 is not missing:
-        v17["ts"] = v4
-    v17["evtName"] = "Charged"
-    v17["evtData"] = v16
-    v18: list[Any] = [v17]
-    v19: dict[str, Any] = {"d": v18}
-    return v19
+        v19["ts"] = v4
+    v19["evtName"] = "Charged"
+    v19["evtData"] = v18
+    v20: list[Any] = [v19]
+    v21: dict[str, Any] = {"d": v20}
+    return v21
 
 
 def map_page_viewed(data: Mapping[str, Any]) -> Any:
@@ -965,20 +970,21 @@ def body_page_viewed(data: Mapping[str, Any]) -> Any:
         _m.assign(v8, v5)
     v8.update(v7)
     v9: Any = _m.clean(v8) if v6 is missing else v8
-    v10: Any = _m.encoded_keys(v9, "flatten", "json", "_", {}, "snake")
-    v11: dict[str, Any] = {}
-    v11["type"] = "event"
+    v10: Any = _m.encode_nested(v9, "flatten", "json", "_")
+    v11: Any = _m.rename_keys(v10, {}, "snake")
+    v12: dict[str, Any] = {}
+    v12["type"] = "event"
     if v2 is not missing:
-        v11["identity"] = v2
+        v12["identity"] = v2
     if v3 is not missing:
-        v11["objectId"] = v3
+        v12["objectId"] = v3
     if v4 is not missing:
-        v11["ts"] = v4
-    v11["evtName"] = "Web Page Viewed"
-    v11["evtData"] = v10
-    v12: list[Any] = [v11]
-    v13: dict[str, Any] = {"d": v12}
-    return v13
+        v12["ts"] = v4
+    v12["evtName"] = "Web Page Viewed"
+    v12["evtData"] = v11
+    v13: list[Any] = [v12]
+    v14: dict[str, Any] = {"d": v13}
+    return v14
 
 
 def map_screen_viewed(data: Mapping[str, Any]) -> Any:
@@ -1065,20 +1071,21 @@ def body_screen_viewed(data: Mapping[str, Any]) -> Any:
         _m.assign(v8, v5)
     v8.update(v7)
     v9: Any = _m.clean(v8) if v6 is missing else v8
-    v10: Any = _m.encoded_keys(v9, "flatten", "json", "_", {}, "snake")
-    v11: dict[str, Any] = {}
-    v11["type"] = "event"
+    v10: Any = _m.encode_nested(v9, "flatten", "json", "_")
+    v11: Any = _m.rename_keys(v10, {}, "snake")
+    v12: dict[str, Any] = {}
+    v12["type"] = "event"
     if v2 is not missing:
-        v11["identity"] = v2
+        v12["identity"] = v2
     if v3 is not missing:
-        v11["objectId"] = v3
+        v12["objectId"] = v3
     if v4 is not missing:
-        v11["ts"] = v4
-    v11["evtName"] = "App Screen Viewed"
-    v11["evtData"] = v10
-    v12: list[Any] = [v11]
-    v13: dict[str, Any] = {"d": v12}
-    return v13
+        v12["ts"] = v4
+    v12["evtName"] = "App Screen Viewed"
+    v12["evtData"] = v11
+    v13: list[Any] = [v12]
+    v14: dict[str, Any] = {"d": v13}
+    return v14
 
 
 def map_alias_user(data: Mapping[str, Any]) -> Any:
@@ -1170,36 +1177,37 @@ def body_alias_user(data: Mapping[str, Any]) -> Any:
     v3: Any = v1.get("identity", missing)
     v4: Any = v1.get("objectId", missing)
     v5: Any = v1.get("ts", missing)
-    v6: Any = _m.encoded_keys(v2, "flatten", "keep", "_", _BODY_ALIAS_USER_1, "snake")
-    v7: Any = v2.get("gender", missing) if type(v2) is dict else _m.step(v2, "gender")
-    v8: Any = (
-        _BODY_ALIAS_USER_2.get(v7.casefold(), missing)
-        if type(v7) is str
-        else _m.lookup(v7, _BODY_ALIAS_USER_2, True, folded=True)
+    v6: Any = _m.encode_nested(v2, "flatten", "keep", "_")
+    v7: Any = _m.rename_keys(v6, _BODY_ALIAS_USER_1, "snake")
+    v8: Any = v2.get("gender", missing) if type(v2) is dict else _m.step(v2, "gender")
+    v9: Any = (
+        _BODY_ALIAS_USER_2.get(v8.casefold(), missing)
+        if type(v8) is str
+        else _m.lookup(v8, _BODY_ALIAS_USER_2, True, folded=True)
     )
-    if v8 is missing:
-        v8 = v7
-    v9: dict[str, Any] = {"Gender": v8}
-    v10: dict[str, Any] = {}
-    v10.update({})
-    if type(v6) is dict:
-        v10.update(v6)
+    if v9 is missing:
+        v9 = v8
+    v10: dict[str, Any] = {"Gender": v9}
+    v11: dict[str, Any] = {}
+    v11.update({})
+    if type(v7) is dict:
+        v11.update(v7)
     else:
-        _m.assign(v10, v6)
-    v10.update(v9)
-    v11: Any = _m.clean(v10) if v8 is missing else v10
-    v12: dict[str, Any] = {}
-    v12["type"] = "profile"
+        _m.assign(v11, v7)
+    v11.update(v10)
+    v12: Any = _m.clean(v11) if v9 is missing else v11
+    v13: dict[str, Any] = {}
+    v13["type"] = "profile"
     if v3 is not missing:
-        v12["identity"] = v3
+        v13["identity"] = v3
     if v4 is not missing:
-        v12["objectId"] = v4
+        v13["objectId"] = v4
     if v5 is not missing:
-        v12["ts"] = v5
-    v12["profileData"] = v11
-    v13: list[Any] = [v12]
-    v14: dict[str, Any] = {"d": v13}
-    return v14
+        v13["ts"] = v5
+    v13["profileData"] = v12
+    v14: list[Any] = [v13]
+    v15: dict[str, Any] = {"d": v14}
+    return v15
 
 
 def map_user_upload(data: Mapping[str, Any]) -> Any:

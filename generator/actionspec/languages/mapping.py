@@ -430,6 +430,24 @@ class _PathRead:
     parts: tuple[str | int, ...]
 
 
+def path_uses(mapping: Any) -> dict[tuple[str | int, ...], int]:
+    """How many reads go through each path `mapping` reads (each read counts for its prefixes)."""
+    uses: dict[tuple[str | int, ...], int] = {}
+    for read in _reads(mapping):
+        for length in range(1, len(read.parts) + 1):
+            uses[read.parts[:length]] = uses.get(read.parts[:length], 0) + 1
+    return uses
+
+
+def keys_below(uses: dict[tuple[str | int, ...], int]) -> dict[tuple[str | int, ...], int]:
+    """For each path in `uses` (see `path_uses`), how many distinct keys are read right below."""
+    found: dict[tuple[str | int, ...], int] = {}
+    for parts in uses:
+        if parts and isinstance(parts[-1], str):
+            found[parts[:-1]] = found.get(parts[:-1], 0) + 1
+    return found
+
+
 def _reads(mapping: Any) -> Iterator[_PathRead]:
     """The paths `mapping` reads from its own data (not from items or transformed values)."""
     if isinstance(mapping, list):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from actionspec.languages.mapping import _has_directive, _reads, problems
+from actionspec.languages.mapping import _has_directive, keys_below, path_uses, problems
 from actionspec.runtime.jsvalues import truthy
 from actionspec.runtime.mapping import (
     DIRECTIVES,
@@ -369,17 +369,7 @@ def _compile_liquid(argument: str, scope: _Scope, out: _Emitter, final: bool) ->
 def _compile_keys(argument: dict[str, Any], scope: _Scope, out: _Emitter, final: bool) -> _Value:
     rename, case = argument.get("rename", {}), argument.get("case", "keep")
     table = out.constant(rename) if rename else "{}"
-    inner = argument["value"]
-    if isinstance(inner, dict) and is_directive(inner) and "@encodeNested" in inner:
-        # Keys of an encoded object (CleverTap's properties): both steps in one helper.
-        options = inner["@encodeNested"]
-        value = _final(options["value"], scope, out)
-        shown = ", ".join(
-            map(repr, [options["objects"], options["arrays"], options.get("separator", ".")])
-        )
-        call = f"_m.encoded_keys({value.expr}, {shown}, {table}, {case!r})"
-        return _Value(out.assign(call), value.missing)
-    value = _final(inner, scope, out)
+    value = _final(argument["value"], scope, out)
     return _Value(out.assign(f"_m.rename_keys({value.expr}, {table}, {case!r})"), value.missing)
 
 
@@ -534,17 +524,10 @@ def _share_prefixes(
 
     A prefix in `objects` is read even when one read goes through it, and tested: when it holds
     an object, as it usually does, the reads below it need no type test."""
-    uses: dict[tuple[str | int, ...], int] = {}
-    for read in _reads(mapping):
-        for length in range(1, len(read.parts) + 1):
-            uses[read.parts[:length]] = uses.get(read.parts[:length], 0) + 1
-    below = {
-        p
-        for p in objects
-        if any(n > 0 and len(r) > len(p) and r[: len(p)] == p for r, n in uses.items())
-    }
+    uses = path_uses(mapping)
+    below = {p for p in objects if any(len(r) > len(p) and r[: len(p)] == p for r in uses)}
     shared = (p for p, n in uses.items() if n > 1 or p in below)
-    children = _children(uses)
+    children = keys_below(uses)
     for parts in sorted(shared, key=len):
         parent = out.shared.get((data, parts[:-1]), data)
         var = out.assign(out.read(parent, parts[-1]))
@@ -553,15 +536,6 @@ def _share_prefixes(
             _assume_object(var, data, out)
         elif children.get(parts, 0) > 1:  # several keys read below: one type test for all
             out.add_reader(var)
-
-
-def _children(uses: dict[tuple[str | int, ...], int]) -> dict[tuple[str | int, ...], int]:
-    """For each path, how many distinct keys are read right below it."""
-    found: dict[tuple[str | int, ...], int] = {}
-    for parts in uses:
-        if parts and isinstance(parts[-1], str):
-            found[parts[:-1]] = found.get(parts[:-1], 0) + 1
-    return found
 
 
 def _assume_object(var: str, data: str, out: _Emitter) -> None:

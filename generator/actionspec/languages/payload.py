@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from actionspec.languages.mapping import _reads
-from actionspec.languages.mapping_compiler import _children, _compile, _Emitter, _may_be_missing
+from actionspec.languages.mapping import keys_below, path_uses
+from actionspec.languages.mapping_compiler import _compile, _Emitter, _may_be_missing
 from actionspec.runtime.mapping import is_directive, parse_path
 
 Schema = dict[str, Any]
@@ -60,7 +60,7 @@ def compile_payload_function(
         out.emit("if type(data) is not dict:")
         out.emit("    return None")
         out.dicts.add("data")
-        paths = _Paths(out, children=_children(_uses(mapping)))
+        paths = _Paths(out, children=keys_below(path_uses(mapping)))
         result = _object(mapping, schema, schema_name, out, constants, paths, root=True)
         out.emit(f"return {result}")
     else:  # a mapping that is not an object of fields: map, then run the pipeline
@@ -78,7 +78,7 @@ class _Paths:
     """
 
     out: _Emitter
-    # How many distinct keys are read right below each path (see mapping._children).
+    # How many distinct keys are read right below each path (see mapping.keys_below).
     children: dict[tuple[str | int, ...], int]
     read: dict[tuple[str | int, ...], str] = field(default_factory=dict)
 
@@ -94,15 +94,6 @@ class _Paths:
         if self.children.get(parts, 0) > 1:  # several keys below: one type test for all
             self.out.add_reader(var)
         return var
-
-
-def _uses(mapping: Any) -> dict[tuple[str | int, ...], int]:
-    """Every path the mapping reads, and each of its prefixes."""
-    uses: dict[tuple[str | int, ...], int] = {}
-    for read in _reads(mapping):
-        for length in range(1, len(read.parts) + 1):
-            uses[read.parts[:length]] = uses.get(read.parts[:length], 0) + 1
-    return uses
 
 
 def _types(schema: Schema) -> list[str]:
@@ -194,17 +185,19 @@ def _field(
         out.emit(f"if {fast}:")
         out.emit(f"    {target}[{key!r}] = {value}")
         out.emit(f"elif {value} is not {out.missing}:" if may_be_missing else "else:")
+        out.depth += 1
         opened = 1
     else:
         if may_be_missing:
             out.emit(f"if {value} is not {out.missing}:")
+            out.depth += 1
             opened += 1
         if fast is not None:
-            out.emit(f"{'    ' * opened}if {fast}:")
-            out.emit(f"{'    ' * opened}    {target}[{key!r}] = {value}")
-            out.emit(f"{'    ' * opened}else:")
+            out.emit(f"if {fast}:")
+            out.emit(f"    {target}[{key!r}] = {value}")
+            out.emit("else:")
+            out.depth += 1
             opened += 1
-    out.depth += opened
     checked = out.temp()
     out.emit(f"{checked} = _p.field_value({value}, {schema_expr}, {root})")
     out.emit(f"if {checked} is _p.FAIL:")
