@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
+from urllib.parse import quote
 
 from . import mapping_liquid
 
@@ -189,8 +190,9 @@ def render_template(template: str, data: Any) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def template_renderer(template: str) -> Callable[[Any], str]:
-    """`render_template` with the template split into text and paths once, not per call."""
+def template_renderer(template: str, percent_encoded: bool = False) -> Callable[[Any], str]:
+    """`render_template` with the template split into text and paths once, not per call;
+    `percent_encoded`: each substituted value is percent-encoded (URL paths)."""
     pieces: list[str | tuple[str | int, ...]] = []
     position = 0
     for match in _TEMPLATE_SLOT.finditer(template):
@@ -199,11 +201,12 @@ def template_renderer(template: str) -> Callable[[Any], str]:
         position = match.end()
     pieces.append(template[position:])
 
+    def text(data: Any, piece: tuple[str | int, ...]) -> str:
+        value = template_text(get_path(data, piece))
+        return quote(value, safe="") if percent_encoded else value
+
     def render(data: Any) -> str:
-        return "".join(
-            piece if isinstance(piece, str) else template_text(get_path(data, piece))
-            for piece in pieces
-        )
+        return "".join(piece if isinstance(piece, str) else text(data, piece) for piece in pieces)
 
     return render
 

@@ -131,25 +131,14 @@ def template_function(text: str) -> Render:
 @functools.lru_cache(maxsize=1024)
 def url_function(base: str, path: str) -> Render:
     """`render_url(base, path, ·)` with `path` split into text and slot paths once."""
-    pieces: list[str | tuple[str | int, ...]] = []
-    position = 0
     try:
-        for match in _TEMPLATE_SLOT.finditer(path):
-            pieces.append(path[position : match.start()])
-            pieces.append(parse_path(match.group(1)))
-            position = match.end()
+        render_path = template_renderer(path, percent_encoded=True)
     except ValueError:  # a bad path fails when rendered, as render_url fails
         return functools.partial(render_url, base, path)
-    pieces.append(path[position:])
     render_base = template_function(base)
 
     def render(context: Mapping[str, Any]) -> str:
-        return render_base(context) + "".join(
-            piece
-            if isinstance(piece, str)
-            else quote(template_text(get_path(context, piece)), safe="")
-            for piece in pieces
-        )
+        return render_base(context) + render_path(context)
 
     return render
 
