@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 # The runtime modules on the path of an event (`_runtime/<name>.py`).
-RUNTIME_MODULES = ("jsvalues", "mapping", "payload", "request_builder", "core")
+RUNTIME_MODULES = ("jsvalues", "mapping", "payload", "request_builder", "event_json", "core")
 
 
 class AccelerateError(RuntimeError):

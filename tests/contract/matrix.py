@@ -18,6 +18,7 @@ PROPERTIES = (
     "presets",
     "invariants",
     "secrets",
+    "json",
 )
 Row = tuple[str, str, str]  # (target, destination slug, action key)
 

@@ -12,6 +12,8 @@ openapi     requests match the destination's OpenAPI description (path, method, 
 presets     the route runs exactly the presets whose trigger matches, with their actions
 invariants  what a spec declares under `invariants:` holds
 secrets     password settings never show in a request's repr, masked form or an error
+json        `run_json` on the event's JSON text (decoded only as far as the action reads it)
+            gives what `run` gives on json.loads of the text, for odd texts too
 """
 
 from __future__ import annotations
@@ -468,6 +470,98 @@ def test_secrets_never_shown(subject: Subject, request: pytest.FixtureRequest) -
         for text in shown:
             for secret in secrets:
                 assert secret not in text, f"a password setting shows in {text[:200]!r}"
+
+    run()
+
+
+# --------------------------------------------------------------------------- 9. json
+
+# Texts json.loads reads one way and a partial decoder might read another: the same key twice
+# (json.loads keeps the last), numbers beyond a double, NaN, lone surrogates, a byte-order
+# mark, UTF-16, invalid UTF-8 in a part no action reads, and documents that are not objects.
+TEXT_VARIANTS = [
+    "plain",
+    "ascii",
+    "duplicate-first",
+    "duplicate-last",
+    "big-integer",
+    "nan",
+    "surrogate",
+    "bad-utf8",
+    "bom",
+    "utf16",
+    "list",
+    "truncated",
+]
+
+
+def json_text(event: dict[str, Any], variant: str, key: str) -> bytes:
+    """`event` as JSON bytes, changed as `variant` says (`key`: a key the action reads)."""
+    text = json.dumps(event, ensure_ascii=variant == "ascii")
+
+    def members(*items: str) -> str:  # the event's members with others before or after
+        return "{" + ", ".join(item for item in items if item) + "}"
+
+    inner, key = text[1:-1], json.dumps(key)
+    changed = {
+        "duplicate-first": members(f'{key}: {{"x": 1}}', inner),
+        "duplicate-last": members(inner, f'{key}: "again"'),
+        "big-integer": members(inner, f"{key}: 123456789012345678901234567890"),
+        "nan": members(inner, '"unread": NaN'),
+        "surrogate": members(inner, f'{key}: "\\ud800"'),
+        "list": f"[{text}]",
+        "truncated": text[:-1],
+    }.get(variant, text)
+    data = changed.encode()
+    if variant == "bad-utf8":
+        data = data[:-1] + b', "unread": "\xff"}'
+    elif variant == "bom":
+        data = b"\xef\xbb\xbf" + data
+    elif variant == "utf16":
+        data = changed.encode("utf-16")
+    return data
+
+
+def shown_requests(requests: list[Any]) -> str:
+    """Requests, revealed and masked, as text (key order and NaN compare as written)."""
+    return repr([(r.to_dict(reveal_secrets=True), r.to_dict()) for r in requests])
+
+
+@pytest.mark.parametrize("subject", ACTIONS, indirect=True)
+def test_run_json_is_run_of_the_decoded_event(
+    subject: Subject, request: pytest.FixtureRequest
+) -> None:
+    MATRIX.cell(subject.row, "json", request.node.nodeid)
+    expect_known_issue(request, subject, "json")
+    action = subject.runtime_action
+    shape = action.event_shape
+    keys = sorted(shape) if shape else ["userId"]
+
+    def result(run: Any, *args: Any) -> tuple[str, str]:
+        try:
+            return ("requests", shown_requests(run(*args)))
+        except subject.package.PayloadValidationError as exc:
+            return ("error", f"{exc} at {exc.field!r}")
+
+    @CONTRACT
+    @given(
+        event=events_for(subject),
+        config=settings_for(subject.runtime),
+        variant=st.sampled_from(TEXT_VARIANTS),
+        key=st.sampled_from(keys),
+    )
+    def run(event: dict[str, Any], config: dict[str, Any], variant: str, key: str) -> None:
+        bound = subject.runtime.bind(config)
+        data = json_text(event, variant, key)
+        try:
+            decoded = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            expected = ("error", f"The event is not JSON: {exc} at ''")
+        else:
+            expected = result(bound.run, action, decoded)
+        outcome = result(bound.run_json, action, data)
+        MATRIX.count(subject.row, "json", outcome[0] == "requests")
+        assert outcome == expected, variant
 
     run()
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .event_json import event_decoder
 from .hooks import ActionHooks
 from .payload import PayloadValidationError, process
 from .request_builder import MASK, PreparedRequest, Request, RequestTemplate
@@ -208,6 +209,9 @@ class Action:
     mapping: Any = None
     # The default mapping and the payload pipeline fused (None: the payload is invalid).
     compiled_payload: CompiledPayload | None = None
+    # What of an event the action reads (key -> what below it; None: the whole value), so
+    # `run_json` decodes only that (event_json.py). None: the whole event.
+    event_shape: dict[str, Any] | None = None
     hooks: ActionHooks | None = None  # hand-written code the spec declares (hooks.py)
     destination: Destination | None = field(default=None, repr=False)
     requirements: tuple[Requirement, ...] = ()
@@ -388,7 +392,16 @@ class _ActionRunner:
     """One action under a bound destination's settings, with what does not depend on the event
     found once: the requirements that apply under these settings and the prepared request."""
 
-    __slots__ = ("action", "all_of", "any_of", "compiled", "key", "prepared", "requirements")
+    __slots__ = (
+        "action",
+        "all_of",
+        "any_of",
+        "compiled",
+        "decode",
+        "key",
+        "prepared",
+        "requirements",
+    )
 
     def __init__(self, bound: BoundDestination, action: Action) -> None:
         self.action = action
@@ -403,6 +416,8 @@ class _ActionRunner:
         self.all_of = frozenset().union(*(r.field_set for r in self.requirements if not r.any))
         self.any_of = tuple(r.field_set for r in self.requirements if r.any)
         self.prepared = bound.prepared(action.request)
+        # Hooks see the whole event (the generator gives hooked actions no shape besides).
+        self.decode = event_decoder(None if action.hooks else action.event_shape)
 
     def check(self, payload: Mapping[str, Any]) -> None:
         """PayloadValidationError of the first requirement `payload` misses, if any."""
@@ -490,6 +505,18 @@ class BoundDestination:
             return runner.run(event, mapping, compiled)
         return self._run_with_hooks(runner, action.hooks, event, mapping, compiled)
 
+    def run_json(self, action: Action, data: bytes | str) -> list[Request]:
+        """`run(action, json.loads(data))`, with the event decoded only as far as the action
+        reads it (event_json.py); PayloadValidationError when `data` is not JSON."""
+        runner = self._runners.get(action) or self._runner(action)
+        try:
+            event = runner.decode(data)
+        except (ValueError, RecursionError) as exc:  # json.loads's errors
+            raise PayloadValidationError(f"The event is not JSON: {exc}", "") from None
+        if action.hooks is None:
+            return runner.run(event, None, None)
+        return self._run_with_hooks(runner, action.hooks, event, None, None)
+
     # A method of its own: its closure's variables would cost every call of `run` (cells).
     def _run_with_hooks(
         self,
@@ -500,6 +527,8 @@ class BoundDestination:
         compiled: CompiledPayload | None,
     ) -> list[Request]:
         action = runner.action
+        if not isinstance(event, Mapping):  # as Action.payload says, before any hook sees it
+            raise PayloadValidationError("The event must be a JSON object.", "")
         settings = hooks.settings(self.settings)
         event = hooks.run_before_mapping(event, settings)
         payload = hooks.run_after_payload(action.payload(event, mapping, compiled), settings)

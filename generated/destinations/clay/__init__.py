@@ -527,6 +527,25 @@ DESTINATION = Destination(
                 "properties": {"@path": "$.properties"},
             },
             compiled_payload=payload_page_visit,
+            event_shape={
+                "name": None,
+                "timestamp": None,
+                "context": {
+                    "page": {
+                        "path": None,
+                        "referrer": None,
+                        "search": None,
+                        "title": None,
+                        "url": None,
+                    },
+                    "ip": None,
+                    "userAgent": None,
+                },
+                "anonymousId": None,
+                "userId": None,
+                "messageId": None,
+                "properties": None,
+            },
             request=RequestTemplate(
                 method="POST",
                 base_url="https://segment-session.clay.com",
@@ -562,6 +581,25 @@ DESTINATION = Destination(
                 "properties": {"@path": "$.properties"},
             },
             compiled_payload=payload_track,
+            event_shape={
+                "event": None,
+                "timestamp": None,
+                "context": {
+                    "page": {
+                        "path": None,
+                        "referrer": None,
+                        "search": None,
+                        "title": None,
+                        "url": None,
+                    },
+                    "ip": None,
+                    "userAgent": None,
+                },
+                "anonymousId": None,
+                "userId": None,
+                "messageId": None,
+                "properties": None,
+            },
             request=RequestTemplate(
                 method="POST",
                 base_url="https://segment-session.clay.com",

@@ -1470,6 +1470,12 @@ DESTINATION = Destination(
                 },
             },
             compiled_payload=payload_identify_user,
+            event_shape={
+                "userId": None,
+                "anonymousId": None,
+                "traits": None,
+                "context": {"device": {"token": None, "type": None}, "os": {"name": None}},
+            },
             request=RequestTemplate(
                 method="POST",
                 base_url="{{settings.clevertapEndpoint}}",
@@ -1513,6 +1519,7 @@ DESTINATION = Destination(
                 "eventData": {"@path": "$.properties"},
             },
             compiled_payload=payload_track_event,
+            event_shape={"userId": None, "anonymousId": None, "event": None, "properties": None},
             request=RequestTemplate(
                 method="POST",
                 base_url="{{settings.clevertapEndpoint}}",
@@ -1565,6 +1572,7 @@ DESTINATION = Destination(
                 "eventData": {"@path": "$.properties"},
             },
             compiled_payload=payload_order_completed,
+            event_shape={"userId": None, "anonymousId": None, "properties": None},
             request=RequestTemplate(
                 method="POST",
                 base_url="{{settings.clevertapEndpoint}}",
@@ -1608,6 +1616,7 @@ DESTINATION = Destination(
                 "eventData": {"@path": "$.properties"},
             },
             compiled_payload=payload_page_viewed,
+            event_shape={"userId": None, "anonymousId": None, "name": None, "properties": None},
             request=RequestTemplate(
                 method="POST",
                 base_url="{{settings.clevertapEndpoint}}",
@@ -1651,6 +1660,7 @@ DESTINATION = Destination(
                 "eventData": {"@path": "$.properties"},
             },
             compiled_payload=payload_screen_viewed,
+            event_shape={"userId": None, "anonymousId": None, "name": None, "properties": None},
             request=RequestTemplate(
                 method="POST",
                 base_url="{{settings.clevertapEndpoint}}",
@@ -1699,6 +1709,12 @@ DESTINATION = Destination(
                 "profileData": {"@path": "$.context.traits"},
             },
             compiled_payload=payload_alias_user,
+            event_shape={
+                "userId": None,
+                "previousId": None,
+                "anonymousId": None,
+                "context": {"traits": None},
+            },
             request=RequestTemplate(
                 method="POST",
                 base_url="{{settings.clevertapEndpoint}}",
@@ -1741,6 +1757,7 @@ DESTINATION = Destination(
                 "identity": {"@path": "$.userId"},
             },
             compiled_payload=payload_user_upload,
+            event_shape={"timestamp": None, "properties": None, "userId": None},
             request=RequestTemplate(
                 method="POST",
                 base_url="{{settings.clevertapEndpoint}}",
@@ -1765,6 +1782,7 @@ DESTINATION = Destination(
             default_mapping=map_user_delete,
             mapping={"identity": {"@path": "$.userId"}},
             compiled_payload=payload_user_delete,
+            event_shape={"userId": None},
             request=RequestTemplate(
                 method="POST",
                 base_url="{{settings.clevertapEndpoint}}",

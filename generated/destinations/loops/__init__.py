@@ -505,6 +505,7 @@ DESTINATION = Destination(
                 "userId": {"@path": "$.userId"},
             },
             compiled_payload=payload_create_or_update_contact,
+            event_shape={"traits": None, "email": None, "userId": None},
             request=RequestTemplate(
                 method="PUT",
                 base_url="https://app.loops.so/api",
@@ -536,6 +537,13 @@ DESTINATION = Destination(
                 "idempotencyKey": {"@path": "$.messageId"},
             },
             compiled_payload=payload_send_event,
+            event_shape={
+                "properties": None,
+                "context": {"traits": {"email": None}},
+                "event": None,
+                "userId": None,
+                "messageId": None,
+            },
             request=RequestTemplate(
                 method="POST",
                 base_url="https://app.loops.so/api",

@@ -29,7 +29,7 @@ from actionspec.runtime.mapping import (
     parse_path,
 )
 
-__all__ = ["DIRECTIVES", "_TEMPLATE_SLOT", "check", "paths_read", "problems"]
+__all__ = ["DIRECTIVES", "_TEMPLATE_SLOT", "check", "paths_read", "problems", "reads_are_known"]
 
 At = tuple[str | int, ...]
 
@@ -420,6 +420,22 @@ def paths_read(mapping: Any) -> Iterator[tuple[str | int, ...]]:
     value, and not variables of @liquid templates). Used for docs and contract tests."""
     for read in _reads(mapping):
         yield read.parts
+
+
+def reads_are_known(mapping: Any) -> bool:
+    """Whether `paths_read` is every path `mapping` can read: not when a @liquid template or a
+    `{{{path}}}` template slot (whose value becomes part of the template) reads at run time."""
+    if isinstance(mapping, list):
+        return all(reads_are_known(item) for item in mapping)
+    if not isinstance(mapping, dict):
+        return True
+    if is_directive(mapping):
+        name, argument = next(iter(mapping.items()))
+        if name == "@liquid":
+            return False
+        if name == "@template" and isinstance(argument, str) and TRIPLE_SLOT.search(argument):
+            return False
+    return all(reads_are_known(value) for value in mapping.values())
 
 
 # --- what a mapping reads ------------------------------------------------------------------

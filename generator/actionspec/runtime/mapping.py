@@ -202,7 +202,9 @@ def template_renderer(template: str, percent_encoded: bool = False) -> Callable[
 
     def text(data: Any, piece: tuple[str | int, ...]) -> str:
         value = template_text(get_path(data, piece))
-        return quote(value, safe="") if percent_encoded else value
+        # surrogatepass: json.loads accepts lone surrogates ("\ud800"); they are encoded
+        # byte by byte rather than crash the request.
+        return quote(value, safe="", errors="surrogatepass") if percent_encoded else value
 
     def render(data: Any) -> str:
         return "".join(piece if isinstance(piece, str) else text(data, piece) for piece in pieces)

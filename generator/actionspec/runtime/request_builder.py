@@ -95,7 +95,8 @@ def render_url(base: str, path: str, context: Mapping[str, Any]) -> str:
     """`base` rendered as is, then `path` with every substituted value percent-encoded."""
 
     def encoded(match: Any) -> str:
-        return quote(template_text(get_path(context, parse_path(match.group(1)))), safe="")
+        text = template_text(get_path(context, parse_path(match.group(1))))
+        return quote(text, safe="", errors="surrogatepass")  # as template_renderer does
 
     return render_template(base, context) + _TEMPLATE_SLOT.sub(encoded, path)
 

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from actionspec import ir
-from actionspec.languages import mapping_compiler, triggers
+from actionspec.languages import event_shape, mapping_compiler, triggers
 from actionspec.languages import payload as payload_language
 from actionspec.targets import jsonschema
 from actionspec.targets.render import py, render
@@ -91,6 +91,7 @@ def module_source(dest: ir.Destination) -> str:
         limits=limits,
         request_base=lambda r: _split_url(r, dest)[0],
         request_path=lambda r: _split_url(r, dest)[1],
+        event_shape=lambda a: event_shape.action_event_shape(a, dest),
     )
 
 

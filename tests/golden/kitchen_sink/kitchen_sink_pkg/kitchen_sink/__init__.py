@@ -1131,6 +1131,29 @@ DESTINATION = Destination(
                 },
             },
             compiled_payload=payload_class_,
+            event_shape={
+                "properties": {
+                    "from": None,
+                    "__init__": None,
+                    "a-b": None,
+                    "1st": None,
+                    "unicode": None,
+                    "secret": None,
+                    "address": None,
+                    "extra": None,
+                    "tags": None,
+                    "plan": None,
+                    "nullable": None,
+                    "website": None,
+                    "when": None,
+                },
+                "timestamp": None,
+                "event": None,
+                "userId": None,
+                "anonymousId": None,
+                "context": {"extra": None},
+                "traits": {"email": None},
+            },
             request=RequestTemplate(
                 method="POST",
                 base_url="https://{{settings.region}}.api.example.com/v1",
@@ -1159,6 +1182,7 @@ DESTINATION = Destination(
                 "traits": {"@path": "$.traits"},
             },
             compiled_payload=payload_foo_bar,
+            event_shape={"userId": None, "anonymousId": None, "traits": None},
             request=RequestTemplate(
                 method="PUT",
                 base_url="https://identify.example.com/users/{{payload.userId}}",
@@ -1178,6 +1202,7 @@ DESTINATION = Destination(
             default_mapping=map_foo_bar_2,
             mapping={"list": [1, {"@path": "$.properties.n"}, 3]},
             compiled_payload=payload_foo_bar_2,
+            event_shape={"properties": {"n": None}},
             request=RequestTemplate(
                 method="PATCH",
                 base_url="https://{{settings.region}}.api.example.com/v1",
@@ -1197,6 +1222,7 @@ DESTINATION = Destination(
             default_mapping=map_init,
             mapping={"x": {"@path": "$.event"}},
             compiled_payload=payload_init,
+            event_shape={"event": None},
             request=RequestTemplate(
                 method="GET",
                 base_url="https://{{settings.region}}.api.example.com/v1",
@@ -1216,6 +1242,7 @@ DESTINATION = Destination(
             default_mapping=map_n_1st,
             mapping={"from": {"@path": "$.event"}},
             compiled_payload=payload_n_1st,
+            event_shape={"event": None},
             request=RequestTemplate(
                 method="DELETE",
                 base_url="https://{{settings.region}}.api.example.com/v1",
@@ -1235,6 +1262,7 @@ DESTINATION = Destination(
             default_mapping=map_a_b,
             mapping={"type": {"@path": "$.type"}},
             compiled_payload=payload_a_b,
+            event_shape=None,
             request=RequestTemplate(
                 method="POST",
                 base_url="https://{{settings.region}}.api.example.com/v1",
@@ -1263,6 +1291,7 @@ DESTINATION = Destination(
             default_mapping=map_unicode,
             mapping={"Ünïcode": {"@path": "$.event"}},
             compiled_payload=payload_unicode,
+            event_shape={"event": None},
             request=RequestTemplate(
                 method="POST",
                 base_url="https://{{settings.region}}.api.example.com/v1",

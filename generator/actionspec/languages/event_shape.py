@@ -1,0 +1,94 @@
+"""The parts of an event an action reads, known at generation time.
+
+An action reads an event through its default mapping and its request (URL, headers and body
+templates may name `event.*`). The generated package decodes an event's JSON keeping only
+those parts (`runtime/event_json.py`), which is most of the cost of a JSON event saved: the
+rest is parsed for validity but never built as Python objects.
+
+A shape is a dict from key to the shape below it, where None means the whole value: the shape
+{"context": {"ip": None}, "properties": None} keeps `context.ip` and all of `properties`. An
+action whose reads are not all known (hooks, @liquid, `{{{path}}}` slots, a list index) reads
+the whole event: its shape is None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from actionspec import ir
+from actionspec.languages.mapping import _TEMPLATE_SLOT, paths_read, reads_are_known
+from actionspec.runtime.mapping import parse_path
+
+__all__ = ["Shape", "action_event_shape", "shape_of"]
+
+Shape = dict[str, Any]  # key -> Shape | None (the whole value)
+Path = tuple[str | int, ...]
+
+
+def shape_of(paths: Iterable[Path]) -> Shape | None:
+    """The smallest shape holding every path (a path ending at a key keeps its whole value;
+    the empty path, the whole event, gives None)."""
+    shape: Shape = {}
+    for path in paths:
+        if not path or not isinstance(path[0], str):
+            return None  # the whole event, or an index into it
+        keys: list[str] = []
+        for part in path:  # the keys up to the first list index: the list is kept whole
+            if not isinstance(part, str):
+                break
+            keys.append(part)
+        node: Shape = shape
+        for key in keys[:-1]:
+            below = node.setdefault(key, {})
+            if below is None:  # already kept whole
+                break
+            node = below
+        else:
+            node[keys[-1]] = None  # kept whole, whatever else reads inside it
+    return shape
+
+
+def _template_reads(template: str) -> list[Path] | None:
+    paths = []
+    for slot in _TEMPLATE_SLOT.finditer(template):
+        try:
+            paths.append(parse_path(slot.group(1)))
+        except ValueError:  # fails when rendered; keep everything, the error is the same
+            return None
+    return paths
+
+
+def _request_event_reads(request: ir.Request, destination: ir.Destination) -> list[Path] | None:
+    """The event paths a request's templates read (they render over payload, settings, event)."""
+    reads: list[Path] = []
+    templates = [request.url, *request.headers.values(), *destination.headers.values()]
+    if destination.basic_auth is not None:
+        templates.extend(destination.basic_auth)
+    for template in templates:
+        found = _template_reads(template)
+        if found is None:
+            return None
+        reads.extend(found)
+    if request.has_body:
+        if not reads_are_known(request.body):
+            return None
+        reads.extend(paths_read(request.body))
+    event_reads = []
+    for path in reads:
+        if path[:1] == ("event",):
+            event_reads.append(path[1:])
+        elif not path or not isinstance(path[0], str):
+            return None  # the whole context (or an index into it): the event with it
+    return event_reads
+
+
+def action_event_shape(action: ir.Action, destination: ir.Destination) -> Shape | None:
+    """What of an event `action` reads with its default mapping (None: all of it)."""
+    mapping = action.default_mapping()
+    if action.hooks or not reads_are_known(mapping):
+        return None  # hooks see the whole event
+    request_reads = _request_event_reads(action.request, destination)
+    if request_reads is None:
+        return None
+    return shape_of([*paths_read(mapping), *request_reads])
