@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actionspec import ir
-from actionspec.languages.event_shape import action_event_shape, shape_of
+from actionspec.languages.event_shape import action_event_shape, route_event_shape, shape_of
 from actionspec.runtime.event_json import event_decoder
 
 # --- shapes -------------------------------------------------------------------------------------
@@ -115,6 +115,21 @@ def test_a_body_reading_the_whole_context_keeps_the_whole_event() -> None:
 def test_hooked_actions_see_the_whole_event() -> None:
     hooks = {"before_mapping": {"description": "changes the event"}}
     assert shape(destination({"x": {"@path": "$.userId"}}, hooks=hooks)) is None
+
+
+def test_routing_reads_what_each_preset_reads_and_its_trigger() -> None:
+    dest = destination({"email": {"@path": "$.traits.email"}})
+    spec = {**dest.raw}
+    spec["presets"] = [
+        {"name": "p", "trigger": 'type = "track" and properties.plan = "pro"', "action": "a"}
+    ]
+    routed = ir.build(spec, "specs/x.yaml")
+    assert route_event_shape(routed) == {
+        "traits": {"email": None},
+        "type": None,
+        "properties": {"plan": None},
+    }
+    assert route_event_shape(dest) == {}  # no presets: routing reads nothing
 
 
 # --- the decoder --------------------------------------------------------------------------------

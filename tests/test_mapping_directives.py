@@ -281,6 +281,19 @@ def test_missing_inside_raw_values_is_removed_at_the_end() -> None:
     assert both(flattened, {"o": {"a": None, "b": {"c": None, "d": 2}}}) == {"b.d": 2}
 
 
+def test_missing_entries_of_merged_objects_are_removed_at_every_depth() -> None:
+    """Compiled code drops only an object's own missing entries when nothing deeper can be
+    missing (`drop_missing`); here missing values sit one and two levels down as well."""
+    nested = {"a": path("$.gone"), "b": {"c": path("$.gone"), "d": {"e": path("$.gone")}}}
+    merged = {"@merge": {"objects": [nested, path("$.t"), {"f": path("$.gone")}]}}
+    assert both(merged, {"t": {"g": 1}}) == {"b": {"d": {}}, "g": 1}
+    outer = {"@merge": {"objects": [{"x": {"y": path("$.gone")}}, {"z": path("$.gone")}]}}
+    assert both(outer, {}) == {"x": {}}
+    flat = {"@merge": {"objects": [{"a": path("$.gone"), "b": path("$.o")}, path("$.t")]}}
+    assert both(flat, {"o": {"x": None}, "t": {"a": 2}}) == {"a": 2, "b": {"x": None}}
+    assert both(flat, {"o": {"x": None}}) == {"b": {"x": None}}
+
+
 def test_merge_lets_a_missing_value_replace_an_earlier_one_as_segment_does() -> None:
     mapping = {"@merge": {"objects": [path("$.t"), {"email": path("$.p.email")}]}}
     assert both(mapping, {"t": {"email": "a@b", "n": 1}, "p": {}}) == {"n": 1}

@@ -13,7 +13,8 @@ presets     the route runs exactly the presets whose trigger matches, with their
 invariants  what a spec declares under `invariants:` holds
 secrets     password settings never show in a request's repr, masked form or an error
 json        `run_json` on the event's JSON text (decoded only as far as the action reads it)
-            gives what `run` gives on json.loads of the text, for odd texts too
+            gives what `run` gives on json.loads of the text, for odd texts too; `route_json`
+            what `route` gives (the destination's row)
 """
 
 from __future__ import annotations
@@ -332,24 +333,12 @@ def test_auth_and_deletion_requests_match_openapi(
 # --------------------------------------------------------------------------- 6. presets
 
 
-@pytest.mark.parametrize("subject", DESTINATIONS, indirect=True)
-def test_presets_route_matching_events(subject: Subject, request: pytest.FixtureRequest) -> None:
+def preset_cases(subject: Subject) -> st.SearchStrategy[tuple[dict[str, Any], dict[str, Any]]]:
+    """Events aimed at one preset (its trigger's values), with settings (often the preset's)."""
     presets = subject.dest.presets
-    if not presets:
-        pytest.skip("no presets")
-    MATRIX.cell(subject.row, "presets", request.node.nodeid)
-    expect_known_issue(request, subject, "presets")
-    for action in subject.dest.actions:
-        if all(p.action != action.key for p in presets):
-            continue
-        MATRIX.cell(
-            (subject.target.name, subject.dest.slug, action.key), "presets", request.node.nodeid
-        )
     runtime = subject.runtime
-    compiled = runtime.presets
     # `when_settings:` limits a preset to settings with the given values (defaults apply).
     conditions = [p.get("when_settings", {}) for p in subject.dest.raw.get("presets", [])]
-    defaults = {s.key: s.default for s in subject.dest.settings if s.has_default}
     fills = [
         fill
         for preset in presets
@@ -358,7 +347,6 @@ def test_presets_route_matching_events(subject: Subject, request: pytest.Fixture
 
     @st.composite
     def cases(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
-        """An event aimed at one preset (its trigger's values, often its settings too)."""
         config: dict[str, Any] = draw(settings_for(runtime))
         if draw(st.integers(0, 9)) == 0:  # now and then an event with no usable field
             return draw(st.dictionaries(st.text(max_size=8), st.none())), config
@@ -374,8 +362,29 @@ def test_presets_route_matching_events(subject: Subject, request: pytest.Fixture
             config = {**config, **conditions[aimed]}
         return realistic_event(draw, types, fills, chosen), config
 
+    return cases()
+
+
+@pytest.mark.parametrize("subject", DESTINATIONS, indirect=True)
+def test_presets_route_matching_events(subject: Subject, request: pytest.FixtureRequest) -> None:
+    presets = subject.dest.presets
+    if not presets:
+        pytest.skip("no presets")
+    MATRIX.cell(subject.row, "presets", request.node.nodeid)
+    expect_known_issue(request, subject, "presets")
+    for action in subject.dest.actions:
+        if all(p.action != action.key for p in presets):
+            continue
+        MATRIX.cell(
+            (subject.target.name, subject.dest.slug, action.key), "presets", request.node.nodeid
+        )
+    runtime = subject.runtime
+    compiled = runtime.presets
+    conditions = [p.get("when_settings", {}) for p in subject.dest.raw.get("presets", [])]
+    defaults = {s.key: s.default for s in subject.dest.settings if s.has_default}
+
     @CONTRACT
-    @given(case=cases())
+    @given(case=preset_cases(subject))
     def run(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
         event, config = case
         triggered = [p for p in presets if spec_facts.matches(p.trigger, event)]
@@ -527,6 +536,14 @@ def shown_requests(requests: list[Any]) -> str:
     return repr([(r.to_dict(reveal_secrets=True), r.to_dict()) for r in requests])
 
 
+def json_result(subject: Subject, run: Any, *args: Any) -> tuple[str, str]:
+    """("requests", the requests shown) or ("error", the PayloadValidationError and field)."""
+    try:
+        return ("requests", shown_requests(run(*args)))
+    except subject.package.PayloadValidationError as exc:
+        return ("error", f"{exc} at {exc.field!r}")
+
+
 @pytest.mark.parametrize("subject", ACTIONS, indirect=True)
 def test_run_json_is_run_of_the_decoded_event(
     subject: Subject, request: pytest.FixtureRequest
@@ -536,12 +553,6 @@ def test_run_json_is_run_of_the_decoded_event(
     action = subject.runtime_action
     shape = action.event_shape
     keys = sorted(shape) if shape else ["userId"]
-
-    def result(run: Any, *args: Any) -> tuple[str, str]:
-        try:
-            return ("requests", shown_requests(run(*args)))
-        except subject.package.PayloadValidationError as exc:
-            return ("error", f"{exc} at {exc.field!r}")
 
     @CONTRACT
     @given(
@@ -558,9 +569,43 @@ def test_run_json_is_run_of_the_decoded_event(
         except (ValueError, RecursionError) as exc:
             expected = ("error", f"The event is not JSON: {exc} at ''")
         else:
-            expected = result(bound.run, action, decoded)
-        outcome = result(bound.run_json, action, data)
+            expected = json_result(subject, bound.run, action, decoded)
+        outcome = json_result(subject, bound.run_json, action, data)
         MATRIX.count(subject.row, "json", outcome[0] == "requests")
+        assert outcome == expected, variant
+
+    run()
+
+
+@pytest.mark.parametrize("subject", DESTINATIONS, indirect=True)
+def test_route_json_is_route_of_the_decoded_event(
+    subject: Subject, request: pytest.FixtureRequest
+) -> None:
+    if not subject.dest.presets:
+        pytest.skip("no presets")
+    MATRIX.cell(subject.row, "json", request.node.nodeid)
+    expect_known_issue(request, subject, "json")
+    shape = subject.runtime.route_event_shape
+    keys = sorted(shape) if shape else ["type"]
+
+    @CONTRACT
+    @given(
+        case=preset_cases(subject),
+        variant=st.sampled_from(TEXT_VARIANTS),
+        key=st.sampled_from(keys),
+    )
+    def run(case: tuple[dict[str, Any], dict[str, Any]], variant: str, key: str) -> None:
+        event, config = case
+        bound = subject.runtime.bind(config)
+        data = json_text(event, variant, key)
+        try:
+            decoded = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            expected = ("error", f"The event is not JSON: {exc} at ''")
+        else:
+            expected = json_result(subject, bound.route, decoded)
+        outcome = json_result(subject, bound.route_json, data)
+        MATRIX.count(subject.row, "json", outcome[0] == "requests" and "[]" not in outcome[1])
         assert outcome == expected, variant
 
     run()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .event_json import event_decoder
+from .event_json import EventDecoder, event_decoder
 from .hooks import ActionHooks
 from .payload import PayloadValidationError, process
 from .request_builder import MASK, PreparedRequest, Request, RequestTemplate
@@ -216,6 +216,17 @@ class Action:
     destination: Destination | None = field(default=None, repr=False)
     requirements: tuple[Requirement, ...] = ()
     batch: BatchSpec | None = None
+    _decoder: EventDecoder | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:  # (mypyc leaves an init=False default unset)
+        self._decoder = None
+
+    def json_decoder(self) -> EventDecoder:
+        """The decoder of this action's events (event_json.py), made once, on first use;
+        hooks see the whole event (the generator gives hooked actions no shape besides)."""
+        if self._decoder is None:
+            self._decoder = event_decoder(None if self.hooks else self.event_shape)
+        return self._decoder
 
     def check_requirements(self, payload: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
         """The settings-dependent checks of a validated payload (PayloadValidationError)."""
@@ -282,13 +293,23 @@ class Destination:
     limits: Mapping[str, Any] = field(default_factory=dict)
     test_request: RequestTemplate | None = None
     delete_request: RequestTemplate | None = None
+    # What of an event routing reads (see Action.event_shape), for `route_json`.
+    route_event_shape: dict[str, Any] | None = None
+    _route_decoder: EventDecoder | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._route_decoder = None
         for action in self.actions.values():
             action.destination = self
 
     def __repr__(self) -> str:
         return f"<Destination {self.slug!r}: {', '.join(self.actions)}>"
+
+    def route_json_decoder(self) -> EventDecoder:
+        """The decoder of events to route (event_json.py), made once, on first use."""
+        if self._route_decoder is None:
+            self._route_decoder = event_decoder(self.route_event_shape)
+        return self._route_decoder
 
     def action(self, key: str) -> Action:
         try:
@@ -416,8 +437,7 @@ class _ActionRunner:
         self.all_of = frozenset().union(*(r.field_set for r in self.requirements if not r.any))
         self.any_of = tuple(r.field_set for r in self.requirements if r.any)
         self.prepared = bound.prepared(action.request)
-        # Hooks see the whole event (the generator gives hooked actions no shape besides).
-        self.decode = event_decoder(None if action.hooks else action.event_shape)
+        self.decode = action.json_decoder()
 
     def check(self, payload: Mapping[str, Any]) -> None:
         """PayloadValidationError of the first requirement `payload` misses, if any."""
@@ -509,10 +529,7 @@ class BoundDestination:
         """`run(action, json.loads(data))`, with the event decoded only as far as the action
         reads it (event_json.py); PayloadValidationError when `data` is not JSON."""
         runner = self._runners.get(action) or self._runner(action)
-        try:
-            event = runner.decode(data)
-        except (ValueError, RecursionError) as exc:  # json.loads's errors
-            raise PayloadValidationError(f"The event is not JSON: {exc}", "") from None
+        event = _decoded(runner.decode, data)
         if action.hooks is None:
             return runner.run(event, None, None)
         return self._run_with_hooks(runner, action.hooks, event, None, None)
@@ -569,11 +586,26 @@ class BoundDestination:
         """The requests the action `action_key` would send for `event`."""
         return self.run(self.destination.action(action_key), event)
 
+    def route_json(self, data: bytes | str) -> list[Request]:
+        """`route(json.loads(data))`, with the event decoded only as far as the presets read it
+        (event_json.py); PayloadValidationError when `data` is not JSON."""
+        return self.route(_decoded(self.destination.route_json_decoder(), data))
+
     def route(self, event: Mapping[str, Any]) -> list[Request]:
         """The requests of every preset whose trigger matches `event`, in preset order."""
+        if not isinstance(event, Mapping):  # as Action.payload says; triggers read keys
+            raise PayloadValidationError("The event must be a JSON object.", "")
         requests: list[Request] = []
         for preset, runs in self._presets:
             if preset.matches(event) and runs:
                 action = self.destination.actions[preset.action]
                 requests.extend(self.run(action, event, preset.mapping, preset.payload))
         return requests
+
+
+def _decoded(decode: EventDecoder, data: bytes | str) -> Any:
+    """The event `decode` reads from `data`; PayloadValidationError when it is not JSON."""
+    try:
+        return decode(data)
+    except (ValueError, RecursionError) as exc:  # json.loads's errors
+        raise PayloadValidationError(f"The event is not JSON: {exc}", "") from None

@@ -163,6 +163,11 @@ def clean(value: Any) -> Any:
     return value
 
 
+def drop_missing(value: dict[str, Any]) -> dict[str, Any]:
+    """`clean` of an object whose only MISSING are its own entries (compiled code knows when)."""
+    return {k: v for k, v in value.items() if v is not MISSING}
+
+
 def _has_missing(value: Any) -> bool:
     if isinstance(value, dict):
         items: Any = value.values()

@@ -629,4 +629,19 @@ DESTINATION = Destination(
             payload=payload_page_visit,
         ),
     ),
+    route_event_shape={
+        "event": None,
+        "timestamp": None,
+        "context": {
+            "page": {"path": None, "referrer": None, "search": None, "title": None, "url": None},
+            "ip": None,
+            "userAgent": None,
+        },
+        "anonymousId": None,
+        "userId": None,
+        "messageId": None,
+        "properties": None,
+        "type": None,
+        "name": None,
+    },
 )

@@ -416,7 +416,7 @@ def map_identify_user(data: Mapping[str, Any]) -> Any:
     v10: Any = (
         _MAP_IDENTIFY_USER_1.get(v8.casefold(), missing)
         if type(v8) is str
-        else _m.lookup(v8, _MAP_IDENTIFY_USER_1, True, folded=True)
+        else (missing if v8 is missing else _m.lookup(v8, _MAP_IDENTIFY_USER_1, True, folded=True))
     )
     if v10 is missing:
         v10 = v8
@@ -499,7 +499,11 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     v16: Any = (
         _PAYLOAD_IDENTIFY_USER_1.get(v13.casefold(), missing)
         if type(v13) is str
-        else _m.lookup(v13, _PAYLOAD_IDENTIFY_USER_1, True, folded=True)
+        else (
+            missing
+            if v13 is missing
+            else _m.lookup(v13, _PAYLOAD_IDENTIFY_USER_1, True, folded=True)
+        )
     )
     if v16 is missing:
         v16 = v13
@@ -545,7 +549,11 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
         v11: Any = (
             _BODY_IDENTIFY_USER_2.get(v7.casefold(), missing)
             if type(v7) is str
-            else _m.lookup(v7, _BODY_IDENTIFY_USER_2, True, folded=True)
+            else (
+                missing
+                if v7 is missing
+                else _m.lookup(v7, _BODY_IDENTIFY_USER_2, True, folded=True)
+            )
         )
         if v11 is missing:
             v11 = v7
@@ -557,7 +565,7 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
         else:
             _m.assign(v13, v10)
         v13.update(v12)
-        v14: Any = _m.clean(v13) if v11 is missing else v13
+        v14: Any = _m.drop_missing(v13) if v11 is missing else v13
         v15: dict[str, Any] = {}
         v15["type"] = "profile"
         if v3 is not missing:
@@ -588,7 +596,11 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
         v22: Any = (
             _BODY_IDENTIFY_USER_2.get(v7.casefold(), missing)
             if type(v7) is str
-            else _m.lookup(v7, _BODY_IDENTIFY_USER_2, True, folded=True)
+            else (
+                missing
+                if v7 is missing
+                else _m.lookup(v7, _BODY_IDENTIFY_USER_2, True, folded=True)
+            )
         )
         if v22 is missing:
             v22 = v7
@@ -600,7 +612,7 @@ def body_identify_user(data: Mapping[str, Any]) -> Any:
         else:
             _m.assign(v24, v21)
         v24.update(v23)
-        v25: Any = _m.clean(v24) if v22 is missing else v24
+        v25: Any = _m.drop_missing(v24) if v22 is missing else v24
         v26: dict[str, Any] = {}
         v26["type"] = "profile"
         if v3 is not missing:
@@ -869,7 +881,9 @@ def body_order_completed(data: Mapping[str, Any]) -> Any:
     else:
         _m.assign(v13, v17)
     v18: Any = (
-        _m.clean(v13) if v5 is missing or v6 is missing or v7 is missing or v9 is missing else v13
+        _m.drop_missing(v13)
+        if v5 is missing or v6 is missing or v7 is missing or v9 is missing
+        else v13
     )
     v19: dict[str, Any] = {}
     v19["type"] = "event"
@@ -969,7 +983,7 @@ def body_page_viewed(data: Mapping[str, Any]) -> Any:
     else:
         _m.assign(v8, v5)
     v8.update(v7)
-    v9: Any = _m.clean(v8) if v6 is missing else v8
+    v9: Any = _m.drop_missing(v8) if v6 is missing else v8
     v10: Any = _m.encode_nested(v9, "flatten", "json", "_")
     v11: Any = _m.rename_keys(v10, {}, "snake")
     v12: dict[str, Any] = {}
@@ -1070,7 +1084,7 @@ def body_screen_viewed(data: Mapping[str, Any]) -> Any:
     else:
         _m.assign(v8, v5)
     v8.update(v7)
-    v9: Any = _m.clean(v8) if v6 is missing else v8
+    v9: Any = _m.drop_missing(v8) if v6 is missing else v8
     v10: Any = _m.encode_nested(v9, "flatten", "json", "_")
     v11: Any = _m.rename_keys(v10, {}, "snake")
     v12: dict[str, Any] = {}
@@ -1183,7 +1197,7 @@ def body_alias_user(data: Mapping[str, Any]) -> Any:
     v9: Any = (
         _BODY_ALIAS_USER_2.get(v8.casefold(), missing)
         if type(v8) is str
-        else _m.lookup(v8, _BODY_ALIAS_USER_2, True, folded=True)
+        else (missing if v8 is missing else _m.lookup(v8, _BODY_ALIAS_USER_2, True, folded=True))
     )
     if v9 is missing:
         v9 = v8
@@ -1195,7 +1209,7 @@ def body_alias_user(data: Mapping[str, Any]) -> Any:
     else:
         _m.assign(v11, v7)
     v11.update(v10)
-    v12: Any = _m.clean(v11) if v9 is missing else v11
+    v12: Any = _m.drop_missing(v11) if v9 is missing else v11
     v13: dict[str, Any] = {}
     v13["type"] = "profile"
     if v3 is not missing:
@@ -1868,4 +1882,16 @@ DESTINATION = Destination(
             when_settings={"presetSet": "actions"},
         ),
     ),
+    route_event_shape={
+        "userId": None,
+        "anonymousId": None,
+        "traits": None,
+        "context": {"device": {"token": None, "type": None}, "os": {"name": None}, "traits": None},
+        "type": None,
+        "properties": None,
+        "event": None,
+        "name": None,
+        "previousId": None,
+        "timestamp": None,
+    },
 )

@@ -258,7 +258,7 @@ def body_create_or_update_contact(data: Mapping[str, Any]) -> Any:
     v7: Any = (
         _BODY_CREATE_OR_UPDATE_CONTACT_1.get(v6, missing)
         if type(v6) is str
-        else _m.lookup(v6, _BODY_CREATE_OR_UPDATE_CONTACT_1, False)
+        else (missing if v6 is missing else _m.lookup(v6, _BODY_CREATE_OR_UPDATE_CONTACT_1, False))
     )
     if v7 is missing:
         v7 = v6
@@ -420,7 +420,9 @@ def body_send_event(data: Mapping[str, Any]) -> Any:
     else:
         _m.assign(v6, v7)
     v8: Any = (
-        _m.clean(v6) if v2 is missing or v3 is missing or v4 is missing or v5 is missing else v6
+        _m.drop_missing(v6)
+        if v2 is missing or v3 is missing or v4 is missing or v5 is missing
+        else v6
     )
     return v8
 
@@ -556,4 +558,5 @@ DESTINATION = Destination(
         ),
     },
     presets=(),
+    route_event_shape={},
 )

@@ -7,8 +7,8 @@ rest is parsed for validity but never built as Python objects.
 
 A shape is a dict from key to the shape below it, where None means the whole value: the shape
 {"context": {"ip": None}, "properties": None} keeps `context.ip` and all of `properties`. An
-action whose reads are not all known (hooks, @liquid, `{{{path}}}` slots, a list index) reads
-the whole event: its shape is None.
+action whose reads are not all known (hooks, @liquid, `{{{path}}}` slots) reads the whole event:
+its shape is None. Routing reads what every preset reads, its trigger included.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from actionspec import ir
+from actionspec.languages import triggers
 from actionspec.languages.mapping import _TEMPLATE_SLOT, paths_read, reads_are_known
 from actionspec.runtime.mapping import parse_path
 
-__all__ = ["Shape", "action_event_shape", "shape_of"]
+__all__ = ["Shape", "action_event_shape", "route_event_shape", "shape_of"]
 
 Shape = dict[str, Any]  # key -> Shape | None (the whole value)
 Path = tuple[str | int, ...]
@@ -83,12 +84,31 @@ def _request_event_reads(request: ir.Request, destination: ir.Destination) -> li
     return event_reads
 
 
-def action_event_shape(action: ir.Action, destination: ir.Destination) -> Shape | None:
-    """What of an event `action` reads with its default mapping (None: all of it)."""
-    mapping = action.default_mapping()
+def _action_reads(
+    action: ir.Action, destination: ir.Destination, mapping: Any
+) -> list[Path] | None:
+    """The event paths `action` reads with `mapping` and its request (None: all of it)."""
     if action.hooks or not reads_are_known(mapping):
         return None  # hooks see the whole event
     request_reads = _request_event_reads(action.request, destination)
     if request_reads is None:
         return None
-    return shape_of([*paths_read(mapping), *request_reads])
+    return [*paths_read(mapping), *request_reads]
+
+
+def action_event_shape(action: ir.Action, destination: ir.Destination) -> Shape | None:
+    """What of an event `action` reads with its default mapping (None: all of it)."""
+    reads = _action_reads(action, destination, action.default_mapping())
+    return None if reads is None else shape_of(reads)
+
+
+def route_event_shape(destination: ir.Destination) -> Shape | None:
+    """What of an event routing reads: every preset's trigger, mapping and request."""
+    reads: list[Path] = []
+    for preset in destination.presets:
+        found = _action_reads(destination.action(preset.action), destination, preset.mapping)
+        if found is None:
+            return None
+        reads.extend(found)
+        reads.extend(triggers.paths_used(triggers.parse(preset.trigger)))
+    return shape_of(reads)

@@ -110,6 +110,9 @@ class _Value:
     # When not clean: variables such that MISSING sits inside only if one of them is MISSING
     # (entries placed as they are), so the final value is cleaned only then; None: unknown.
     holes: tuple[str, ...] | None = None
+    # When not clean: an object whose MISSING can only be its own entries, never deeper, so
+    # cleaning it drops those entries and need not look inside the others.
+    flat: bool = False
 
 
 def _holes(values: list[_Value]) -> tuple[str, ...] | None:
@@ -175,9 +178,10 @@ def _final(mapping: Any, scope: _Scope, out: _Emitter) -> _Value:
     value = _value(mapping, scope, out, final=True)
     if value.clean:
         return value
+    clean = "_m.drop_missing" if value.flat else "_m.clean"
     if value.holes:  # clean only when one of the values that may be missing is
         test = " or ".join(f"{h} is {out.missing}" for h in value.holes)
-        cleaned = f"_m.clean({value.expr}) if {test} else {value.expr}"
+        cleaned = f"{clean}({value.expr}) if {test} else {value.expr}"
         return _Value(out.assign(cleaned), value.missing)
     return _Value(out.assign(f"_m.clean({value.expr})"), value.missing)
 
@@ -207,7 +211,9 @@ def _value(mapping: Any, scope: _Scope, out: _Emitter, final: bool) -> _Value:
         display = ", ".join(f"{k!r}: {v.expr}" for k, v in entries.items())
         clean = all(v.clean and not v.missing for v in entries.values())
         var = out.assign(f"{{{display}}}", "dict[str, Any]")
-        return _Value(var, missing=False, clean=clean, holes=_holes(list(entries.values())))
+        flat = all(v.clean for v in entries.values())  # entries missing, not MISSING inside
+        holes = _holes(list(entries.values()))
+        return _Value(var, missing=False, clean=clean, holes=holes, flat=flat)
     var = out.assign("{}", "dict[str, Any]")
     for key, value in entries.items():
         if value.missing:
@@ -345,7 +351,8 @@ def _compile_merge(argument: dict[str, Any], scope: _Scope, out: _Emitter, final
             out.emit("else:")
             out.emit(f"    _m.assign({var}, {x})")
     unclean = [v for v in values if not v.clean]  # (entries of the objects, not the objects)
-    return _Value(var, missing=False, clean=not unclean, holes=_holes(unclean))
+    flat = all(v.flat for v in unclean)  # their entries become the merge's own entries
+    return _Value(var, missing=False, clean=not unclean, holes=_holes(unclean), flat=flat)
 
 
 def _compile_transform(
@@ -387,6 +394,8 @@ def _compile_lookup(argument: dict[str, Any], scope: _Scope, out: _Emitter, fina
         var = out.assign(call)
     else:  # a text is looked up directly; other values are turned into text first
         key = f"{x}.casefold()" if ignore_case else x
+        if value.missing:  # nothing to look up (the usual other case): no call
+            call = f"({out.missing} if {x} is {out.missing} else {call})"
         var = out.assign(f"{name}.get({key}, {out.missing}) if type({x}) is str else {call}")
     out.emit(f"if {var} is {out.missing}:")
     out.depth += 1

@@ -972,16 +972,21 @@ def _compile_path(path: Path) -> str:
 # --------------------------------------------------------------------------- utilities
 
 
-def fields_used(trigger: Trigger) -> set[str]:
-    """The dotted paths the trigger reads, e.g. {"type", "properties.plan"}."""
+def paths_used(trigger: Trigger) -> set[tuple[str, ...]]:
+    """The paths the trigger reads, e.g. {("type",), ("properties", "plan")}."""
     if isinstance(trigger, And | Or):
-        used: set[str] = set()
+        used: set[tuple[str, ...]] = set()
         for term in trigger.terms:
-            used |= fields_used(term)
+            used |= paths_used(term)
         return used
     if isinstance(trigger, Not):
-        return fields_used(trigger.operand)
-    return {trigger.path.dotted()}
+        return paths_used(trigger.operand)
+    return {trigger.path.parts}
+
+
+def fields_used(trigger: Trigger) -> set[str]:
+    """The dotted paths the trigger reads, e.g. {"type", "properties.plan"}."""
+    return {".".join(parts) for parts in paths_used(trigger)}
 
 
 def to_text(trigger: Trigger) -> str:

@@ -380,7 +380,7 @@ def body_class_(data: Mapping[str, Any]) -> Any:
     else:
         _m.assign(v5, v1)
     v5.update(v4)
-    v6: Any = _m.clean(v5) if v2 is missing or v3 is missing else v5
+    v6: Any = _m.drop_missing(v5) if v2 is missing or v3 is missing else v5
     return v6
 
 
@@ -1329,4 +1329,29 @@ DESTINATION = Destination(
             payload=preset_3_payload,
         ),
     ),
+    route_event_shape={
+        "properties": {
+            "__init__": None,
+            "a-b": None,
+            "1st": None,
+            "unicode": None,
+            "secret": None,
+            "address": None,
+            "extra": None,
+            "tags": None,
+            "plan": None,
+            "nullable": None,
+            "website": None,
+            "when": None,
+            "n": None,
+        },
+        "timestamp": None,
+        "event": None,
+        "userId": None,
+        "anonymousId": None,
+        "context": {"extra": None},
+        "traits": None,
+        "type": None,
+        "name": None,
+    },
 )
