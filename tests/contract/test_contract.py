@@ -544,6 +544,15 @@ def json_result(subject: Subject, run: Any, *args: Any) -> tuple[str, str]:
         return ("error", f"{exc} at {exc.field!r}")
 
 
+def json_reference(subject: Subject, run: Any, data: bytes, *args: Any) -> tuple[str, str]:
+    """What `run(*args, json.loads(data))` gives (the error of text that is not JSON)."""
+    try:
+        decoded = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        return ("error", f"The event is not JSON: {exc} at ''")
+    return json_result(subject, run, *args, decoded)
+
+
 @pytest.mark.parametrize("subject", ACTIONS, indirect=True)
 def test_run_json_is_run_of_the_decoded_event(
     subject: Subject, request: pytest.FixtureRequest
@@ -564,12 +573,7 @@ def test_run_json_is_run_of_the_decoded_event(
     def run(event: dict[str, Any], config: dict[str, Any], variant: str, key: str) -> None:
         bound = subject.runtime.bind(config)
         data = json_text(event, variant, key)
-        try:
-            decoded = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            expected = ("error", f"The event is not JSON: {exc} at ''")
-        else:
-            expected = json_result(subject, bound.run, action, decoded)
+        expected = json_reference(subject, bound.run, data, action)
         outcome = json_result(subject, bound.run_json, action, data)
         MATRIX.count(subject.row, "json", outcome[0] == "requests")
         assert outcome == expected, variant
@@ -598,12 +602,7 @@ def test_route_json_is_route_of_the_decoded_event(
         event, config = case
         bound = subject.runtime.bind(config)
         data = json_text(event, variant, key)
-        try:
-            decoded = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            expected = ("error", f"The event is not JSON: {exc} at ''")
-        else:
-            expected = json_result(subject, bound.route, decoded)
+        expected = json_reference(subject, bound.route, data)
         outcome = json_result(subject, bound.route_json, data)
         MATRIX.count(subject.row, "json", outcome[0] == "requests" and "[]" not in outcome[1])
         assert outcome == expected, variant
