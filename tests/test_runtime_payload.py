@@ -234,8 +234,11 @@ DATE_TIME_OK = [
     "2024-03-05T10:20:30+0200",
     "2024-03-05T10:20:30+02",
     "2024-03-05T10:20:30+02:00",
+    "2024-03-05\u00a010:20:30",  # JavaScript's \s (ajv-formats' regex) holds the no-break
+    "2024-03-05\u300010:20:30",  # and ideographic spaces
 ]
 DATE_TIME_BAD = [
+    "2024-03-05\x1c10:20:30",  # Python's Unicode \s, not JavaScript's
     "2024-03-05T10:20",
     "2024-03-05T25:00:00Z",
     "2024-02-30T10:00:00Z",
@@ -262,6 +265,7 @@ DATE_LIKE_OK = [
     "2024/03/05",
     "3/5/2024",
     "-1",
+    "2024-03-05\u00a010:20",  # dayjs' own parse: JavaScript's \s between date and time
 ]
 DATE_LIKE_BAD = [
     "2024-03-05T10:20:30+02",

@@ -159,7 +159,7 @@ _HOSTNAME = re.compile(
 )
 # ajv-formats' date-time: the time zone is optional; the calendar date must exist.
 _DATE_TIME = re.compile(
-    r"^(\d{4})-(\d\d)-(\d\d)[t\s](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)?\Z",
+    rf"^(\d{{4}})-(\d\d)-(\d\d)[t{_JS_SPACE}](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)?\Z",
     re.I | re.ASCII,
 )
 _URI = re.compile(rf"^[a-z][a-z0-9+.-]*:[^{_JS_SPACE}]*\Z", re.I | re.ASCII)
@@ -200,7 +200,7 @@ def _is_date_time(text: str) -> bool:
 # they end in "Z") and hands everything else to JavaScript's Date parser (V8's), emulated below.
 
 _DAYJS_PARSE = re.compile(
-    r"^(\d{4})[-/]?(\d{1,2})?[-/]?(\d{0,2})[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?\Z",
+    rf"^(\d{{4}})[-/]?(\d{{1,2}})?[-/]?(\d{{0,2}})[Tt{_JS_SPACE}]*(\d{{1,2}})?:?(\d{{1,2}})?:?(\d{{1,2}})?[.:]?(\d+)?\Z",
     re.ASCII,
 )
 _JS_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?", re.ASCII)
