@@ -167,16 +167,13 @@ class Requirement:
 
     def check_payload(self, payload: Mapping[str, Any]) -> None:
         """PayloadValidationError naming the first missing field (settings already matched)."""
-        if self.any:
-            if not payload.keys().isdisjoint(self.field_set):
-                return
-        elif payload.keys() >= self.field_set:
-            return
         why = f" {self.description}" if self.description else ""
         if self.any:
-            names = " or ".join(f"'{key}'" for key in self.fields)
-            message = f"The root value is missing the required field {names}.{why}"
-            raise PayloadValidationError(message, f"/{self.fields[0]}")
+            if payload.keys().isdisjoint(self.field_set):
+                names = " or ".join(f"'{key}'" for key in self.fields)
+                message = f"The root value is missing the required field {names}.{why}"
+                raise PayloadValidationError(message, f"/{self.fields[0]}")
+            return
         for key in self.fields:
             if key not in payload:
                 message = f"The root value is missing the required field '{key}'.{why}"
@@ -245,7 +242,7 @@ class Action:
         payload pipeline (generated code), tried first.
         """
         if type(event) is not dict and not isinstance(event, Mapping):  # dict: the fast check
-            raise PayloadValidationError("The event must be a JSON object.", "")
+            raise _not_an_object()
         if mapping is None:
             mapping, compiled = self.default_mapping, self.compiled_payload
         if compiled is not None and (result := compiled(event)) is not None:
@@ -437,7 +434,7 @@ class _ActionRunner:
         self.all_of = frozenset().union(*(r.field_set for r in self.requirements if not r.any))
         self.any_of = tuple(r.field_set for r in self.requirements if r.any)
         self.prepared = bound.prepared(action.request)
-        self.decode = action.json_decoder()
+        self.decode: EventDecoder | None = None  # the action's, on the first run_json
 
     def check(self, payload: Mapping[str, Any]) -> None:
         """PayloadValidationError of the first requirement `payload` misses, if any."""
@@ -480,10 +477,12 @@ class BoundDestination:
         self.settings = destination.validate_settings(settings)
         self._prepared: dict[int, PreparedRequest] = {}  # by id(): templates are unhashable
         self._runners: dict[Action, _ActionRunner] = {}
-        # Each preset, and whether it runs under these settings (alternative preset sets).
+        # The presets that run under these settings (alternative preset sets), with their
+        # actions: `route` tests no trigger of a preset that cannot run.
         self._presets = tuple(
-            (preset, settings_match(preset.when_settings, self.settings))
+            (preset, destination.actions[preset.action])
             for preset in destination.presets
+            if settings_match(preset.when_settings, self.settings)
         )
 
     def __repr__(self) -> str:  # never the settings: they hold secrets
@@ -503,10 +502,6 @@ class BoundDestination:
         if runner is None:
             runner = self._runners[action] = _ActionRunner(self, action)
         return runner
-
-    def requirements(self, action: Action) -> tuple[Requirement, ...]:
-        """The requirements of `action` that apply under these settings (found once)."""
-        return self._runner(action).requirements
 
     def request(self, action: Action, payload: Any, event: Mapping[str, Any]) -> Request:
         """The request `action` sends for an already validated `payload`."""
@@ -529,7 +524,10 @@ class BoundDestination:
         """`run(action, json.loads(data))`, with the event decoded only as far as the action
         reads it (event_json.py); PayloadValidationError when `data` is not JSON."""
         runner = self._runners.get(action) or self._runner(action)
-        event = _decoded(runner.decode, data)
+        decode = runner.decode
+        if decode is None:  # (held by the runner: a call saved per event)
+            decode = runner.decode = action.json_decoder()
+        event = _decoded(decode, data)
         if action.hooks is None:
             return runner.run(event, None, None)
         return self._run_with_hooks(runner, action.hooks, event, None, None)
@@ -544,22 +542,22 @@ class BoundDestination:
         compiled: CompiledPayload | None,
     ) -> list[Request]:
         action = runner.action
-        if not isinstance(event, Mapping):  # as Action.payload says, before any hook sees it
-            raise PayloadValidationError("The event must be a JSON object.", "")
+        if type(event) is not dict and not isinstance(event, Mapping):  # before any hook
+            raise _not_an_object()
         settings = hooks.settings(self.settings)
         event = hooks.run_before_mapping(event, settings)
         payload = hooks.run_after_payload(action.payload(event, mapping, compiled), settings)
         if hooks.build_request is None:
             return [runner.request(payload, event)]
-        action.check_requirements(payload, self.settings)
+        runner.check(payload)
         built = hooks.run_build_request(payload, settings)
+
         # Masked: the hook runs again on masked settings, so a secret it encodes (URL-quoted,
         # in Basic auth, ...) is masked as well; its own text is masked besides, in case the
-        # hook read it from elsewhere.
-        masked = self.destination.masked_settings(self.settings)
-        secrets = self.destination.secrets(self.settings)
-
+        # hook read it from elsewhere. (Only when a masked form is asked for.)
         def masked_request(index: int) -> Request:
+            masked = self.destination.masked_settings(self.settings)
+            secrets = self.destination.secrets(self.settings)
             again = hooks.run_build_request(payload, hooks.settings(masked))
             r = again[index] if index < len(again) else built[index]
             return Request(
@@ -593,14 +591,17 @@ class BoundDestination:
 
     def route(self, event: Mapping[str, Any]) -> list[Request]:
         """The requests of every preset whose trigger matches `event`, in preset order."""
-        if not isinstance(event, Mapping):  # as Action.payload says; triggers read keys
-            raise PayloadValidationError("The event must be a JSON object.", "")
+        if type(event) is not dict and not isinstance(event, Mapping):  # triggers read keys
+            raise _not_an_object()
         requests: list[Request] = []
-        for preset, runs in self._presets:
-            if preset.matches(event) and runs:
-                action = self.destination.actions[preset.action]
+        for preset, action in self._presets:
+            if preset.matches(event):
                 requests.extend(self.run(action, event, preset.mapping, preset.payload))
         return requests
+
+
+def _not_an_object() -> PayloadValidationError:
+    return PayloadValidationError("The event must be a JSON object.", "")
 
 
 def _decoded(decode: EventDecoder, data: bytes | str) -> Any:

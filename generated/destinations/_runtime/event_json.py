@@ -19,8 +19,6 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypedDict, cast
 
-import msgspec
-
 __all__ = ["EventDecoder", "event_decoder"]
 
 EventDecoder = Callable[[bytes | str], Any]
@@ -39,6 +37,8 @@ def _typed_dict(shape: Mapping[str, Any], name: str) -> Any:
 def event_decoder(shape: Mapping[str, Any] | None) -> EventDecoder:
     """A function decoding an event's JSON (bytes or text) as far as `shape` reaches (None:
     all of it); it raises what json.loads raises for a document that is not JSON."""
+    import msgspec  # here: only pipelines that decode events pay for importing it
+
     decode = msgspec.json.Decoder(Any if shape is None else _typed_dict(shape, "Event")).decode
 
     def decode_event(data: bytes | str) -> Any:

@@ -190,7 +190,11 @@ _TEMPLATE_SLOT = re.compile(r"{{\s*([^{}]*?)\s*}}")
 
 
 def render_template(template: str, data: Any) -> str:
-    return template_renderer(template)(data)
+    """`template` with each slot replaced by the text of the value at its path (the plain
+    reference; `template_renderer` splits a template once for templates rendered per event)."""
+    return _TEMPLATE_SLOT.sub(
+        lambda m: template_text(get_path(data, parse_path(m.group(1)))), template
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -551,6 +555,9 @@ def change_case(key: str, case: str) -> str:
     return key
 
 
+_CASE_CHANGES: dict[str, dict[str, str]] = {}  # case -> key -> changed key (keys repeat a lot)
+
+
 def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
     """@keys: renamed keys as given, other keys in `case`; a later duplicate wins in place."""
     if not isinstance(value, dict):
@@ -570,9 +577,6 @@ def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
             new = known[key] = change_case(key, case)
         result[new] = item
     return result
-
-
-_CASE_CHANGES: dict[str, dict[str, str]] = {}  # case -> key -> changed key (keys repeat a lot)
 
 
 def lookup_text(value: Any) -> str | None:
