@@ -111,3 +111,12 @@ def test_a_folder_that_is_not_a_generated_package_is_refused(tmp_path: Path) -> 
     (tmp_path / "pkg").mkdir()
     with pytest.raises(accelerate.AccelerateError, match="not a generated package"):
         accelerate.accelerate(tmp_path / "pkg", tmp_path / "out")
+
+
+def test_an_output_folder_that_would_overwrite_the_package_is_refused(tmp_path: Path) -> None:
+    package = tmp_path / "generated" / "destinations"
+    shutil.copytree(REPO / "generated" / "destinations", package)
+    for out in (tmp_path / "generated", package, package / "inside"):
+        with pytest.raises(accelerate.AccelerateError, match="would overwrite the package"):
+            accelerate.accelerate(package, out)
+    assert (package / "__init__.py").is_file()  # nothing was removed

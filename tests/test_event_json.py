@@ -68,7 +68,7 @@ def destination(
 
 
 def shape(dest: ir.Destination) -> Any:
-    return action_event_shape(dest.actions[0], dest)
+    return action_event_shape(dest.actions[0])
 
 
 def test_the_shape_holds_the_mapping_reads_and_the_requests_event_reads() -> None:

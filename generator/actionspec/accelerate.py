@@ -43,10 +43,15 @@ def accelerate(package: Path, out: Path, say: Callable[[str], None] = lambda _: 
     """
     if importlib.util.find_spec("mypyc") is None:  # (not imported here: mypy is large)
         raise AccelerateError("mypyc is part of mypy: pip install 'actionspec[accelerate]'")
-    out.mkdir(parents=True, exist_ok=True)
     target = out / package.name
+    if package.resolve() in (target.resolve(), *target.resolve().parents):
+        raise AccelerateError(
+            f"--out {out} would overwrite the package itself: choose another folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
     if target.exists():
         shutil.rmtree(target)
+    own_build = not (out / "build").exists()  # mypyc's intermediate C files go to out/build
     shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     files = [str(m) for m in modules(target)]
     say(f"compiling {len(files)} modules with mypyc (about 20 s) into {out}")
@@ -60,6 +65,7 @@ def accelerate(package: Path, out: Path, say: Callable[[str], None] = lambda _: 
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
         raise AccelerateError(f"mypyc failed (a C compiler and Python headers are needed):\n{tail}")
-    shutil.rmtree(out / "build", ignore_errors=True)  # mypyc's intermediate C files
+    if own_build:  # (a build folder that was there before is someone else's)
+        shutil.rmtree(out / "build", ignore_errors=True)
     say(f"compiled in {time.perf_counter() - started:.0f} s")
     return out

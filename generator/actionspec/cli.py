@@ -143,7 +143,7 @@ examples:
 def cmd_accelerate(args: argparse.Namespace, cfg: config_module.Config) -> int:
     out = Path(args.out) if args.out else cfg.root / "build" / "accelerated"
     try:
-        accelerate.accelerate(cfg.output / cfg.package, out.resolve(), _progress(args.quiet))
+        accelerate.accelerate(cfg.package_dir, out.resolve(), _progress(args.quiet))
     except accelerate.AccelerateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -190,6 +190,16 @@ def template_text(value: Any) -> str:
 _TEMPLATE_SLOT = re.compile(r"{{\s*([^{}]*?)\s*}}")
 
 
+def template_paths(template: str) -> list[tuple[str | int, ...]]:
+    """The paths a request template's slots read (ValueError for a path that does not parse)."""
+    return [parse_path(slot.group(1)) for slot in _TEMPLATE_SLOT.finditer(template)]
+
+
+def settings_only(template: str) -> bool:
+    """Whether a request template reads nothing but settings (so it renders once per settings)."""
+    return all(m.group(1).startswith("settings.") for m in _TEMPLATE_SLOT.finditer(template))
+
+
 def render_template(template: str, data: Any) -> str:
     """`template` with each slot replaced by the text of the value at its path (the plain
     reference; `template_renderer` splits a template once for templates rendered per event)."""

@@ -109,133 +109,133 @@ def payload_page_visit(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("name", missing)
-    if type(v2) is str and v2:
-        v1["name"] = v2
-    elif v2 is not missing:
-        v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
-        if v3 is _p.FAIL:
-            return None
-        if v3 is not _p.DROP:
-            v1["name"] = v3
-    v4: Any = data.get("timestamp", missing)
-    if type(v4) is str and v4 and _p.is_date_time(v4):
-        v1["timestamp"] = v4
+    v1: Any = data.get("context", missing)
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = v1_get.get("page", missing)
+    v2_get: Any = v2 if type(v2) is dict else _m.Reader(v2)
+    v3: dict[str, Any] = {}
+    v4: Any = data.get("name", missing)
+    if type(v4) is str and v4:
+        v3["name"] = v4
     elif v4 is not missing:
-        v5 = _p.field_value(v4, _FIELD_SCHEMA_2, True)
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_1, True)
         if v5 is _p.FAIL:
             return None
         if v5 is not _p.DROP:
-            v1["timestamp"] = v5
-    v6: dict[str, Any] = {}
-    v7: Any = data.get("context", missing)
-    v7_get: Any = v7 if type(v7) is dict else _m.Reader(v7)
-    v8: Any = v7_get.get("page", missing)
-    v8_get: Any = v8 if type(v8) is dict else _m.Reader(v8)
-    v9: Any = v8_get.get("path", missing)
+            v3["name"] = v5
+    v6: Any = data.get("timestamp", missing)
+    if type(v6) is str and v6 and _p.is_date_time(v6):
+        v3["timestamp"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
+        if v7 is _p.FAIL:
+            return None
+        if v7 is not _p.DROP:
+            v3["timestamp"] = v7
+    v8: dict[str, Any] = {}
+    v9: Any = v2_get.get("path", missing)
     if type(v9) is str:
-        v6["path"] = v9
+        v8["path"] = v9
     elif v9 is not missing:
         v10 = _p.field_value(v9, _FIELD_SCHEMA_4, False)
         if v10 is _p.FAIL:
             return None
         if v10 is not _p.DROP:
-            v6["path"] = v10
-    v11: Any = v8_get.get("referrer", missing)
+            v8["path"] = v10
+    v11: Any = v2_get.get("referrer", missing)
     if type(v11) is str:
-        v6["referrer"] = v11
+        v8["referrer"] = v11
     elif v11 is not missing:
         v12 = _p.field_value(v11, _FIELD_SCHEMA_5, False)
         if v12 is _p.FAIL:
             return None
         if v12 is not _p.DROP:
-            v6["referrer"] = v12
-    v13: Any = v8_get.get("search", missing)
+            v8["referrer"] = v12
+    v13: Any = v2_get.get("search", missing)
     if type(v13) is str:
-        v6["search"] = v13
+        v8["search"] = v13
     elif v13 is not missing:
         v14 = _p.field_value(v13, _FIELD_SCHEMA_6, False)
         if v14 is _p.FAIL:
             return None
         if v14 is not _p.DROP:
-            v6["search"] = v14
-    v15: Any = v8_get.get("title", missing)
+            v8["search"] = v14
+    v15: Any = v2_get.get("title", missing)
     if type(v15) is str:
-        v6["title"] = v15
+        v8["title"] = v15
     elif v15 is not missing:
         v16 = _p.field_value(v15, _FIELD_SCHEMA_7, False)
         if v16 is _p.FAIL:
             return None
         if v16 is not _p.DROP:
-            v6["title"] = v16
-    v17: Any = v8_get.get("url", missing)
+            v8["title"] = v16
+    v17: Any = v2_get.get("url", missing)
     if type(v17) is str:
-        v6["url"] = v17
+        v8["url"] = v17
     elif v17 is not missing:
         v18 = _p.field_value(v17, _FIELD_SCHEMA_8, False)
         if v18 is _p.FAIL:
             return None
         if v18 is not _p.DROP:
-            v6["url"] = v18
-    v1["page"] = v6
-    v19: Any = v7_get.get("ip", missing)
+            v8["url"] = v18
+    v3["page"] = v8
+    v19: Any = v1_get.get("ip", missing)
     if type(v19) is str and v19:
-        v1["ip"] = v19
+        v3["ip"] = v19
     elif v19 is not missing:
         v20 = _p.field_value(v19, _FIELD_SCHEMA_9, True)
         if v20 is _p.FAIL:
             return None
         if v20 is not _p.DROP:
-            v1["ip"] = v20
-    v21: Any = v7_get.get("userAgent", missing)
+            v3["ip"] = v20
+    v21: Any = v1_get.get("userAgent", missing)
     if type(v21) is str and v21:
-        v1["userAgent"] = v21
+        v3["userAgent"] = v21
     elif v21 is not missing:
         v22 = _p.field_value(v21, _FIELD_SCHEMA_10, True)
         if v22 is _p.FAIL:
             return None
         if v22 is not _p.DROP:
-            v1["userAgent"] = v22
+            v3["userAgent"] = v22
     v23: Any = data.get("anonymousId", missing)
     if type(v23) is str and v23:
-        v1["anonymousId"] = v23
+        v3["anonymousId"] = v23
     elif v23 is not missing:
         v24 = _p.field_value(v23, _FIELD_SCHEMA_11, True)
         if v24 is _p.FAIL:
             return None
         if v24 is not _p.DROP:
-            v1["anonymousId"] = v24
+            v3["anonymousId"] = v24
     v25: Any = data.get("userId", missing)
     if type(v25) is str and v25:
-        v1["userId"] = v25
+        v3["userId"] = v25
     elif v25 is not missing:
         v26 = _p.field_value(v25, _FIELD_SCHEMA_12, True)
         if v26 is _p.FAIL:
             return None
         if v26 is not _p.DROP:
-            v1["userId"] = v26
+            v3["userId"] = v26
     v27: Any = data.get("messageId", missing)
     if type(v27) is str and v27:
-        v1["messageId"] = v27
+        v3["messageId"] = v27
     elif v27 is not missing:
         v28 = _p.field_value(v27, _FIELD_SCHEMA_13, True)
         if v28 is _p.FAIL:
             return None
         if v28 is not _p.DROP:
-            v1["messageId"] = v28
+            v3["messageId"] = v28
     v29: Any = data.get("properties", missing)
     if type(v29) is dict:
-        v1["properties"] = v29
+        v3["properties"] = v29
     elif v29 is not missing:
         v30 = _p.field_value(v29, _FIELD_SCHEMA_14, True)
         if v30 is _p.FAIL:
             return None
         if v30 is not _p.DROP:
-            v1["properties"] = v30
-    if "ip" not in v1 or "messageId" not in v1:
-        _p.missing_required(v1, _SCHEMA_PAGE_VISIT)
-    return v1
+            v3["properties"] = v30
+    if "ip" not in v3 or "messageId" not in v3:
+        _p.missing_required(v3, _SCHEMA_PAGE_VISIT)
+    return v3
 
 
 def body_page_visit(data: Mapping[str, Any]) -> Any:
@@ -311,133 +311,133 @@ def payload_track(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("event", missing)
-    if type(v2) is str and v2:
-        v1["event"] = v2
-    elif v2 is not missing:
-        v3 = _p.field_value(v2, _FIELD_SCHEMA_15, True)
-        if v3 is _p.FAIL:
-            return None
-        if v3 is not _p.DROP:
-            v1["event"] = v3
-    v4: Any = data.get("timestamp", missing)
-    if type(v4) is str and v4 and _p.is_date_time(v4):
-        v1["timestamp"] = v4
+    v1: Any = data.get("context", missing)
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = v1_get.get("page", missing)
+    v2_get: Any = v2 if type(v2) is dict else _m.Reader(v2)
+    v3: dict[str, Any] = {}
+    v4: Any = data.get("event", missing)
+    if type(v4) is str and v4:
+        v3["event"] = v4
     elif v4 is not missing:
-        v5 = _p.field_value(v4, _FIELD_SCHEMA_16, True)
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_15, True)
         if v5 is _p.FAIL:
             return None
         if v5 is not _p.DROP:
-            v1["timestamp"] = v5
-    v6: dict[str, Any] = {}
-    v7: Any = data.get("context", missing)
-    v7_get: Any = v7 if type(v7) is dict else _m.Reader(v7)
-    v8: Any = v7_get.get("page", missing)
-    v8_get: Any = v8 if type(v8) is dict else _m.Reader(v8)
-    v9: Any = v8_get.get("path", missing)
+            v3["event"] = v5
+    v6: Any = data.get("timestamp", missing)
+    if type(v6) is str and v6 and _p.is_date_time(v6):
+        v3["timestamp"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_16, True)
+        if v7 is _p.FAIL:
+            return None
+        if v7 is not _p.DROP:
+            v3["timestamp"] = v7
+    v8: dict[str, Any] = {}
+    v9: Any = v2_get.get("path", missing)
     if type(v9) is str:
-        v6["path"] = v9
+        v8["path"] = v9
     elif v9 is not missing:
         v10 = _p.field_value(v9, _FIELD_SCHEMA_18, False)
         if v10 is _p.FAIL:
             return None
         if v10 is not _p.DROP:
-            v6["path"] = v10
-    v11: Any = v8_get.get("referrer", missing)
+            v8["path"] = v10
+    v11: Any = v2_get.get("referrer", missing)
     if type(v11) is str:
-        v6["referrer"] = v11
+        v8["referrer"] = v11
     elif v11 is not missing:
         v12 = _p.field_value(v11, _FIELD_SCHEMA_19, False)
         if v12 is _p.FAIL:
             return None
         if v12 is not _p.DROP:
-            v6["referrer"] = v12
-    v13: Any = v8_get.get("search", missing)
+            v8["referrer"] = v12
+    v13: Any = v2_get.get("search", missing)
     if type(v13) is str:
-        v6["search"] = v13
+        v8["search"] = v13
     elif v13 is not missing:
         v14 = _p.field_value(v13, _FIELD_SCHEMA_20, False)
         if v14 is _p.FAIL:
             return None
         if v14 is not _p.DROP:
-            v6["search"] = v14
-    v15: Any = v8_get.get("title", missing)
+            v8["search"] = v14
+    v15: Any = v2_get.get("title", missing)
     if type(v15) is str:
-        v6["title"] = v15
+        v8["title"] = v15
     elif v15 is not missing:
         v16 = _p.field_value(v15, _FIELD_SCHEMA_21, False)
         if v16 is _p.FAIL:
             return None
         if v16 is not _p.DROP:
-            v6["title"] = v16
-    v17: Any = v8_get.get("url", missing)
+            v8["title"] = v16
+    v17: Any = v2_get.get("url", missing)
     if type(v17) is str:
-        v6["url"] = v17
+        v8["url"] = v17
     elif v17 is not missing:
         v18 = _p.field_value(v17, _FIELD_SCHEMA_22, False)
         if v18 is _p.FAIL:
             return None
         if v18 is not _p.DROP:
-            v6["url"] = v18
-    v1["page"] = v6
-    v19: Any = v7_get.get("ip", missing)
+            v8["url"] = v18
+    v3["page"] = v8
+    v19: Any = v1_get.get("ip", missing)
     if type(v19) is str and v19:
-        v1["ip"] = v19
+        v3["ip"] = v19
     elif v19 is not missing:
         v20 = _p.field_value(v19, _FIELD_SCHEMA_23, True)
         if v20 is _p.FAIL:
             return None
         if v20 is not _p.DROP:
-            v1["ip"] = v20
-    v21: Any = v7_get.get("userAgent", missing)
+            v3["ip"] = v20
+    v21: Any = v1_get.get("userAgent", missing)
     if type(v21) is str and v21:
-        v1["userAgent"] = v21
+        v3["userAgent"] = v21
     elif v21 is not missing:
         v22 = _p.field_value(v21, _FIELD_SCHEMA_24, True)
         if v22 is _p.FAIL:
             return None
         if v22 is not _p.DROP:
-            v1["userAgent"] = v22
+            v3["userAgent"] = v22
     v23: Any = data.get("anonymousId", missing)
     if type(v23) is str and v23:
-        v1["anonymousId"] = v23
+        v3["anonymousId"] = v23
     elif v23 is not missing:
         v24 = _p.field_value(v23, _FIELD_SCHEMA_25, True)
         if v24 is _p.FAIL:
             return None
         if v24 is not _p.DROP:
-            v1["anonymousId"] = v24
+            v3["anonymousId"] = v24
     v25: Any = data.get("userId", missing)
     if type(v25) is str and v25:
-        v1["userId"] = v25
+        v3["userId"] = v25
     elif v25 is not missing:
         v26 = _p.field_value(v25, _FIELD_SCHEMA_26, True)
         if v26 is _p.FAIL:
             return None
         if v26 is not _p.DROP:
-            v1["userId"] = v26
+            v3["userId"] = v26
     v27: Any = data.get("messageId", missing)
     if type(v27) is str and v27:
-        v1["messageId"] = v27
+        v3["messageId"] = v27
     elif v27 is not missing:
         v28 = _p.field_value(v27, _FIELD_SCHEMA_27, True)
         if v28 is _p.FAIL:
             return None
         if v28 is not _p.DROP:
-            v1["messageId"] = v28
+            v3["messageId"] = v28
     v29: Any = data.get("properties", missing)
     if type(v29) is dict:
-        v1["properties"] = v29
+        v3["properties"] = v29
     elif v29 is not missing:
         v30 = _p.field_value(v29, _FIELD_SCHEMA_28, True)
         if v30 is _p.FAIL:
             return None
         if v30 is not _p.DROP:
-            v1["properties"] = v30
-    if "event" not in v1 or "ip" not in v1 or "messageId" not in v1:
-        _p.missing_required(v1, _SCHEMA_TRACK)
-    return v1
+            v3["properties"] = v30
+    if "event" not in v3 or "ip" not in v3 or "messageId" not in v3:
+        _p.missing_required(v3, _SCHEMA_TRACK)
+    return v3
 
 
 def body_track(data: Mapping[str, Any]) -> Any:

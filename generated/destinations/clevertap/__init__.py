@@ -441,62 +441,56 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", missing)
-    if type(v2) is str and v2:
-        v1["identity"] = v2
-    elif v2 is not missing:
-        v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
-        if v3 is _p.FAIL:
+    v1: Any = data.get("context", missing)
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = v1_get.get("device", missing)
+    v2_get: Any = v2 if type(v2) is dict else _m.Reader(v2)
+    v3: Any = v2_get.get("type", missing)
+    v4: dict[str, Any] = {}
+    v5: Any = data.get("userId", missing)
+    if type(v5) is str and v5:
+        v4["identity"] = v5
+    elif v5 is not missing:
+        v6 = _p.field_value(v5, _FIELD_SCHEMA_1, True)
+        if v6 is _p.FAIL:
             return None
-        if v3 is not _p.DROP:
-            v1["identity"] = v3
-    v4: Any = data.get("anonymousId", missing)
-    if type(v4) is str and v4:
-        v1["objectId"] = v4
-    elif v4 is not missing:
-        v5 = _p.field_value(v4, _FIELD_SCHEMA_2, True)
-        if v5 is _p.FAIL:
+        if v6 is not _p.DROP:
+            v4["identity"] = v6
+    v7: Any = data.get("anonymousId", missing)
+    if type(v7) is str and v7:
+        v4["objectId"] = v7
+    elif v7 is not missing:
+        v8 = _p.field_value(v7, _FIELD_SCHEMA_2, True)
+        if v8 is _p.FAIL:
             return None
-        if v5 is not _p.DROP:
-            v1["objectId"] = v5
-    v6: Any = data.get("traits", missing)
-    if type(v6) is dict:
-        v1["profileData"] = v6
-    elif v6 is not missing:
-        v7 = _p.field_value(v6, _FIELD_SCHEMA_3, True)
-        if v7 is _p.FAIL:
+        if v8 is not _p.DROP:
+            v4["objectId"] = v8
+    v9: Any = data.get("traits", missing)
+    if type(v9) is dict:
+        v4["profileData"] = v9
+    elif v9 is not missing:
+        v10 = _p.field_value(v9, _FIELD_SCHEMA_3, True)
+        if v10 is _p.FAIL:
             return None
-        if v7 is not _p.DROP:
-            v1["profileData"] = v7
-    v8: Any = data.get("context", missing)
-    v8_get: Any = v8 if type(v8) is dict else _m.Reader(v8)
-    v9: Any = v8_get.get("device", missing)
-    v9_get: Any = v9 if type(v9) is dict else _m.Reader(v9)
-    v10: Any = v9_get.get("token", missing)
-    if type(v10) is str and v10:
-        v1["pushToken"] = v10
-    elif v10 is not missing:
-        v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
-        if v11 is _p.FAIL:
+        if v10 is not _p.DROP:
+            v4["profileData"] = v10
+    v11: Any = v2_get.get("token", missing)
+    if type(v11) is str and v11:
+        v4["pushToken"] = v11
+    elif v11 is not missing:
+        v12 = _p.field_value(v11, _FIELD_SCHEMA_4, True)
+        if v12 is _p.FAIL:
             return None
-        if v11 is not _p.DROP:
-            v1["pushToken"] = v11
-    v12: Any = data.get("context", missing)
-    v12 = v12.get("device", missing) if type(v12) is dict else _m.step(v12, "device")
-    v12 = v12.get("type", missing) if type(v12) is dict else _m.step(v12, "type")
+        if v12 is not _p.DROP:
+            v4["pushToken"] = v12
     v13: Any = missing
-    if v12 is not missing and v12 is not None:
-        v14: Any = data.get("context", missing)
-        v14 = v14.get("device", missing) if type(v14) is dict else _m.step(v14, "device")
-        v14 = v14.get("type", missing) if type(v14) is dict else _m.step(v14, "type")
-        v13 = v14
+    if v3 is not missing and v3 is not None:
+        v13 = v3
     else:
-        v15: Any = data.get("context", missing)
-        v15 = v15.get("os", missing) if type(v15) is dict else _m.step(v15, "os")
-        v15 = v15.get("name", missing) if type(v15) is dict else _m.step(v15, "name")
-        v13 = v15
-    v16: Any = (
+        v14: Any = v1_get.get("os", missing)
+        v14 = v14.get("name", missing) if type(v14) is dict else _m.step(v14, "name")
+        v13 = v14
+    v15: Any = (
         _PAYLOAD_IDENTIFY_USER_1.get(v13.casefold(), missing)
         if type(v13) is str
         else (
@@ -505,17 +499,17 @@ def payload_identify_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
             else _m.lookup(v13, _PAYLOAD_IDENTIFY_USER_1, True, folded=True)
         )
     )
-    if v16 is missing:
-        v16 = v13
-    if type(v16) is str and v16:
-        v1["tokenType"] = v16
-    elif v16 is not missing:
-        v17 = _p.field_value(v16, _FIELD_SCHEMA_5, True)
-        if v17 is _p.FAIL:
+    if v15 is missing:
+        v15 = v13
+    if type(v15) is str and v15:
+        v4["tokenType"] = v15
+    elif v15 is not missing:
+        v16 = _p.field_value(v15, _FIELD_SCHEMA_5, True)
+        if v16 is _p.FAIL:
             return None
-        if v17 is not _p.DROP:
-            v1["tokenType"] = v17
-    return v1
+        if v16 is not _p.DROP:
+            v4["tokenType"] = v16
+    return v4
 
 
 _BODY_IDENTIFY_USER_1: Any = {
@@ -765,82 +759,78 @@ def payload_order_completed(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", missing)
-    if type(v2) is str and v2:
-        v1["identity"] = v2
-    elif v2 is not missing:
-        v3 = _p.field_value(v2, _FIELD_SCHEMA_10, True)
-        if v3 is _p.FAIL:
-            return None
-        if v3 is not _p.DROP:
-            v1["identity"] = v3
-    v4: Any = data.get("anonymousId", missing)
+    v1: Any = data.get("properties", missing)
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = v1_get.get("revenue", missing)
+    v3: dict[str, Any] = {}
+    v4: Any = data.get("userId", missing)
     if type(v4) is str and v4:
-        v1["objectId"] = v4
+        v3["identity"] = v4
     elif v4 is not missing:
-        v5 = _p.field_value(v4, _FIELD_SCHEMA_11, True)
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_10, True)
         if v5 is _p.FAIL:
             return None
         if v5 is not _p.DROP:
-            v1["objectId"] = v5
-    v6: Any = data.get("properties", missing)
-    v6_get: Any = v6 if type(v6) is dict else _m.Reader(v6)
-    v7: Any = v6_get.get("order_id", missing)
-    if type(v7) is str and v7:
-        v1["chargedId"] = v7
-    elif v7 is not missing:
-        v8 = _p.field_value(v7, _FIELD_SCHEMA_12, True)
-        if v8 is _p.FAIL:
+            v3["identity"] = v5
+    v6: Any = data.get("anonymousId", missing)
+    if type(v6) is str and v6:
+        v3["objectId"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_11, True)
+        if v7 is _p.FAIL:
             return None
-        if v8 is not _p.DROP:
-            v1["chargedId"] = v8
-    v9: Any = data.get("properties", missing)
-    v9 = v9.get("revenue", missing) if type(v9) is dict else _m.step(v9, "revenue")
+        if v7 is not _p.DROP:
+            v3["objectId"] = v7
+    v8: Any = v1_get.get("order_id", missing)
+    if type(v8) is str and v8:
+        v3["chargedId"] = v8
+    elif v8 is not missing:
+        v9 = _p.field_value(v8, _FIELD_SCHEMA_12, True)
+        if v9 is _p.FAIL:
+            return None
+        if v9 is not _p.DROP:
+            v3["chargedId"] = v9
     v10: Any = missing
-    if v9 is not missing and v9 is not None:
-        v11: Any = data.get("properties", missing)
-        v11 = v11.get("revenue", missing) if type(v11) is dict else _m.step(v11, "revenue")
-        v10 = v11
+    if v2 is not missing and v2 is not None:
+        v10 = v2
     else:
-        v12: Any = data.get("properties", missing)
-        v12 = v12.get("total", missing) if type(v12) is dict else _m.step(v12, "total")
-        v10 = v12
+        v11: Any = v1_get.get("total", missing)
+        v10 = v11
     if type(v10) in (int, float):
-        v1["amount"] = v10
+        v3["amount"] = v10
     elif v10 is not missing:
-        v13 = _p.field_value(v10, _FIELD_SCHEMA_13, True)
-        if v13 is _p.FAIL:
+        v12 = _p.field_value(v10, _FIELD_SCHEMA_13, True)
+        if v12 is _p.FAIL:
             return None
-        if v13 is not _p.DROP:
-            v1["amount"] = v13
-    v14: Any = v6_get.get("currency", missing)
-    if type(v14) is str and v14:
-        v1["currency"] = v14
-    elif v14 is not missing:
-        v15 = _p.field_value(v14, _FIELD_SCHEMA_14, True)
-        if v15 is _p.FAIL:
+        if v12 is not _p.DROP:
+            v3["amount"] = v12
+    v13: Any = v1_get.get("currency", missing)
+    if type(v13) is str and v13:
+        v3["currency"] = v13
+    elif v13 is not missing:
+        v14 = _p.field_value(v13, _FIELD_SCHEMA_14, True)
+        if v14 is _p.FAIL:
             return None
-        if v15 is not _p.DROP:
-            v1["currency"] = v15
-    v16: Any = v6_get.get("products", missing)
-    if type(v16) is list and all(type(i) is dict for i in v16):
-        v1["items"] = v16
-    elif v16 is not missing:
-        v17 = _p.field_value(v16, _FIELD_SCHEMA_15, True)
+        if v14 is not _p.DROP:
+            v3["currency"] = v14
+    v15: Any = v1_get.get("products", missing)
+    if type(v15) is list and all(type(i) is dict for i in v15):
+        v3["items"] = v15
+    elif v15 is not missing:
+        v16 = _p.field_value(v15, _FIELD_SCHEMA_15, True)
+        if v16 is _p.FAIL:
+            return None
+        if v16 is not _p.DROP:
+            v3["items"] = v16
+    if type(v1) is dict:
+        v3["eventData"] = v1
+    elif v1 is not missing:
+        v17 = _p.field_value(v1, _FIELD_SCHEMA_16, True)
         if v17 is _p.FAIL:
             return None
         if v17 is not _p.DROP:
-            v1["items"] = v17
-    if type(v6) is dict:
-        v1["eventData"] = v6
-    elif v6 is not missing:
-        v18 = _p.field_value(v6, _FIELD_SCHEMA_16, True)
-        if v18 is _p.FAIL:
-            return None
-        if v18 is not _p.DROP:
-            v1["eventData"] = v18
-    return v1
+            v3["eventData"] = v17
+    return v3
 
 
 def body_order_completed(data: Mapping[str, Any]) -> Any:
@@ -1130,43 +1120,42 @@ def payload_alias_user(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", missing)
-    if type(v2) is str and v2:
-        v1["identity"] = v2
-    elif v2 is not missing:
-        v3 = _p.field_value(v2, _FIELD_SCHEMA_25, True)
-        if v3 is _p.FAIL:
+    v1: Any = data.get("previousId", missing)
+    v2: dict[str, Any] = {}
+    v3: Any = data.get("userId", missing)
+    if type(v3) is str and v3:
+        v2["identity"] = v3
+    elif v3 is not missing:
+        v4 = _p.field_value(v3, _FIELD_SCHEMA_25, True)
+        if v4 is _p.FAIL:
             return None
-        if v3 is not _p.DROP:
-            v1["identity"] = v3
-    v4: Any = data.get("previousId", missing)
+        if v4 is not _p.DROP:
+            v2["identity"] = v4
     v5: Any = missing
-    if v4 is not missing and v4 is not None:
-        v6: Any = data.get("previousId", missing)
-        v5 = v6
+    if v1 is not missing and v1 is not None:
+        v5 = v1
     else:
-        v7: Any = data.get("anonymousId", missing)
-        v5 = v7
+        v6: Any = data.get("anonymousId", missing)
+        v5 = v6
     if type(v5) is str and v5:
-        v1["objectId"] = v5
+        v2["objectId"] = v5
     elif v5 is not missing:
-        v8 = _p.field_value(v5, _FIELD_SCHEMA_26, True)
-        if v8 is _p.FAIL:
+        v7 = _p.field_value(v5, _FIELD_SCHEMA_26, True)
+        if v7 is _p.FAIL:
             return None
-        if v8 is not _p.DROP:
-            v1["objectId"] = v8
-    v9: Any = data.get("context", missing)
-    v10: Any = v9.get("traits", missing) if type(v9) is dict else _m.step(v9, "traits")
-    if type(v10) is dict:
-        v1["profileData"] = v10
-    elif v10 is not missing:
-        v11 = _p.field_value(v10, _FIELD_SCHEMA_27, True)
-        if v11 is _p.FAIL:
+        if v7 is not _p.DROP:
+            v2["objectId"] = v7
+    v8: Any = data.get("context", missing)
+    v8 = v8.get("traits", missing) if type(v8) is dict else _m.step(v8, "traits")
+    if type(v8) is dict:
+        v2["profileData"] = v8
+    elif v8 is not missing:
+        v9 = _p.field_value(v8, _FIELD_SCHEMA_27, True)
+        if v9 is _p.FAIL:
             return None
-        if v11 is not _p.DROP:
-            v1["profileData"] = v11
-    return v1
+        if v9 is not _p.DROP:
+            v2["profileData"] = v9
+    return v2
 
 
 _BODY_ALIAS_USER_1: Any = {

@@ -147,91 +147,85 @@ def payload_create_or_update_contact(data: Mapping[str, Any]) -> dict[str, Any] 
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("traits", missing)
-    v2_get: Any = v2 if type(v2) is dict else _m.Reader(v2)
-    if type(v2) is dict:
-        v1["customAttributes"] = v2
-    elif v2 is not missing:
-        v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
-        if v3 is _p.FAIL:
+    v1: Any = data.get("traits", missing)
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = v1_get.get("email", missing)
+    v3: Any = v1_get.get("source", missing)
+    v4: dict[str, Any] = {}
+    if type(v1) is dict:
+        v4["customAttributes"] = v1
+    elif v1 is not missing:
+        v5 = _p.field_value(v1, _FIELD_SCHEMA_1, True)
+        if v5 is _p.FAIL:
             return None
-        if v3 is not _p.DROP:
-            v1["customAttributes"] = v3
-    v4: Any = data.get("traits", missing)
-    v4 = v4.get("email", missing) if type(v4) is dict else _m.step(v4, "email")
-    v5: Any = missing
-    if v4 is not missing and v4 is not None:
-        v6: Any = data.get("traits", missing)
-        v6 = v6.get("email", missing) if type(v6) is dict else _m.step(v6, "email")
-        v5 = v6
+        if v5 is not _p.DROP:
+            v4["customAttributes"] = v5
+    v6: Any = missing
+    if v2 is not missing and v2 is not None:
+        v6 = v2
     else:
         v7: Any = data.get("email", missing)
-        v5 = v7
-    if type(v5) is str and v5 and _p.check_format(v5, "email"):
-        v1["email"] = v5
-    elif v5 is not missing:
-        v8 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
+        v6 = v7
+    if type(v6) is str and v6 and _p.check_format(v6, "email"):
+        v4["email"] = v6
+    elif v6 is not missing:
+        v8 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
         if v8 is _p.FAIL:
             return None
         if v8 is not _p.DROP:
-            v1["email"] = v8
-    v9: Any = v2_get.get("firstName", missing)
+            v4["email"] = v8
+    v9: Any = v1_get.get("firstName", missing)
     if type(v9) is str and v9:
-        v1["firstName"] = v9
+        v4["firstName"] = v9
     elif v9 is not missing:
         v10 = _p.field_value(v9, _FIELD_SCHEMA_3, True)
         if v10 is _p.FAIL:
             return None
         if v10 is not _p.DROP:
-            v1["firstName"] = v10
-    v11: Any = v2_get.get("lastName", missing)
+            v4["firstName"] = v10
+    v11: Any = v1_get.get("lastName", missing)
     if type(v11) is str and v11:
-        v1["lastName"] = v11
+        v4["lastName"] = v11
     elif v11 is not missing:
         v12 = _p.field_value(v11, _FIELD_SCHEMA_4, True)
         if v12 is _p.FAIL:
             return None
         if v12 is not _p.DROP:
-            v1["lastName"] = v12
-    v13: Any = data.get("traits", missing)
-    v13 = v13.get("source", missing) if type(v13) is dict else _m.step(v13, "source")
-    v14: Any = missing
-    if v13 is not missing and v13 is not None:
-        v15: Any = data.get("traits", missing)
-        v15 = v15.get("source", missing) if type(v15) is dict else _m.step(v15, "source")
-        v14 = v15
+            v4["lastName"] = v12
+    v13: Any = missing
+    if v3 is not missing and v3 is not None:
+        v13 = v3
     else:
-        v14 = "Segment"
-    if type(v14) is str and v14:
-        v1["source"] = v14
-    elif v14 is not missing:
-        v16 = _p.field_value(v14, _FIELD_SCHEMA_5, True)
+        v13 = "Segment"
+    if type(v13) is str and v13:
+        v4["source"] = v13
+    elif v13 is not missing:
+        v14 = _p.field_value(v13, _FIELD_SCHEMA_5, True)
+        if v14 is _p.FAIL:
+            return None
+        if v14 is not _p.DROP:
+            v4["source"] = v14
+    v15: Any = v1_get.get("userGroup", missing)
+    if type(v15) is str and v15:
+        v4["userGroup"] = v15
+    elif v15 is not missing:
+        v16 = _p.field_value(v15, _FIELD_SCHEMA_6, True)
         if v16 is _p.FAIL:
             return None
         if v16 is not _p.DROP:
-            v1["source"] = v16
-    v17: Any = v2_get.get("userGroup", missing)
+            v4["userGroup"] = v16
+    v17: Any = data.get("userId", missing)
     if type(v17) is str and v17:
-        v1["userGroup"] = v17
+        v4["userId"] = v17
     elif v17 is not missing:
-        v18 = _p.field_value(v17, _FIELD_SCHEMA_6, True)
+        v18 = _p.field_value(v17, _FIELD_SCHEMA_7, True)
         if v18 is _p.FAIL:
             return None
         if v18 is not _p.DROP:
-            v1["userGroup"] = v18
-    v19: Any = data.get("userId", missing)
-    if type(v19) is str and v19:
-        v1["userId"] = v19
-    elif v19 is not missing:
-        v20 = _p.field_value(v19, _FIELD_SCHEMA_7, True)
-        if v20 is _p.FAIL:
-            return None
-        if v20 is not _p.DROP:
-            v1["userId"] = v20
-    if "userId" not in v1:
-        _p.missing_required(v1, _SCHEMA_CREATE_OR_UPDATE_CONTACT)
-    return v1
+            v4["userId"] = v18
+    if "userId" not in v4:
+        _p.missing_required(v4, _SCHEMA_CREATE_OR_UPDATE_CONTACT)
+    return v4
 
 
 _BODY_CREATE_OR_UPDATE_CONTACT_1: Any = {"{}": None}
@@ -340,66 +334,63 @@ def payload_send_event(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("properties", missing)
-    v2 = v2.get("email", missing) if type(v2) is dict else _m.step(v2, "email")
-    v3: Any = missing
+    v1: Any = data.get("properties", missing)
+    v2: Any = v1.get("email", missing) if type(v1) is dict else _m.step(v1, "email")
+    v3: dict[str, Any] = {}
+    v4: Any = missing
     if v2 is not missing and v2 is not None:
-        v4: Any = data.get("properties", missing)
-        v4 = v4.get("email", missing) if type(v4) is dict else _m.step(v4, "email")
-        v3 = v4
+        v4 = v2
     else:
         v5: Any = data.get("context", missing)
         v5 = v5.get("traits", missing) if type(v5) is dict else _m.step(v5, "traits")
         v5 = v5.get("email", missing) if type(v5) is dict else _m.step(v5, "email")
-        v3 = v5
-    if type(v3) is str and v3 and _p.check_format(v3, "email"):
-        v1["email"] = v3
-    elif v3 is not missing:
-        v6 = _p.field_value(v3, _FIELD_SCHEMA_8, True)
+        v4 = v5
+    if type(v4) is str and v4 and _p.check_format(v4, "email"):
+        v3["email"] = v4
+    elif v4 is not missing:
+        v6 = _p.field_value(v4, _FIELD_SCHEMA_8, True)
         if v6 is _p.FAIL:
             return None
         if v6 is not _p.DROP:
-            v1["email"] = v6
+            v3["email"] = v6
     v7: Any = data.get("event", missing)
     if type(v7) is str and v7:
-        v1["eventName"] = v7
+        v3["eventName"] = v7
     elif v7 is not missing:
         v8 = _p.field_value(v7, _FIELD_SCHEMA_9, True)
         if v8 is _p.FAIL:
             return None
         if v8 is not _p.DROP:
-            v1["eventName"] = v8
+            v3["eventName"] = v8
     v9: Any = data.get("userId", missing)
     if type(v9) is str and v9:
-        v1["userId"] = v9
+        v3["userId"] = v9
     elif v9 is not missing:
         v10 = _p.field_value(v9, _FIELD_SCHEMA_10, True)
         if v10 is _p.FAIL:
             return None
         if v10 is not _p.DROP:
-            v1["userId"] = v10
-    v11: Any = data.get("properties", missing)
-    if type(v11) is dict:
-        v1["eventProperties"] = v11
-    elif v11 is not missing:
-        v12 = _p.field_value(v11, _FIELD_SCHEMA_11, True)
-        if v12 is _p.FAIL:
+            v3["userId"] = v10
+    if type(v1) is dict:
+        v3["eventProperties"] = v1
+    elif v1 is not missing:
+        v11 = _p.field_value(v1, _FIELD_SCHEMA_11, True)
+        if v11 is _p.FAIL:
             return None
-        if v12 is not _p.DROP:
-            v1["eventProperties"] = v12
-    v13: Any = data.get("messageId", missing)
-    if type(v13) is str and v13 and len(v13) <= 100:
-        v1["idempotencyKey"] = v13
-    elif v13 is not missing:
-        v14 = _p.field_value(v13, _FIELD_SCHEMA_12, True)
-        if v14 is _p.FAIL:
+        if v11 is not _p.DROP:
+            v3["eventProperties"] = v11
+    v12: Any = data.get("messageId", missing)
+    if type(v12) is str and v12 and len(v12) <= 100:
+        v3["idempotencyKey"] = v12
+    elif v12 is not missing:
+        v13 = _p.field_value(v12, _FIELD_SCHEMA_12, True)
+        if v13 is _p.FAIL:
             return None
-        if v14 is not _p.DROP:
-            v1["idempotencyKey"] = v14
-    if "eventName" not in v1 or "userId" not in v1:
-        _p.missing_required(v1, _SCHEMA_SEND_EVENT)
-    return v1
+        if v13 is not _p.DROP:
+            v3["idempotencyKey"] = v13
+    if "eventName" not in v3 or "userId" not in v3:
+        _p.missing_required(v3, _SCHEMA_SEND_EVENT)
+    return v3
 
 
 def body_send_event(data: Mapping[str, Any]) -> Any:

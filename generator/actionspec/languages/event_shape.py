@@ -18,8 +18,8 @@ from typing import Any
 
 from actionspec import ir
 from actionspec.languages import triggers
-from actionspec.languages.mapping import _TEMPLATE_SLOT, paths_read, reads_are_known
-from actionspec.runtime.mapping import parse_path
+from actionspec.languages.mapping import event_paths
+from actionspec.runtime.mapping import template_paths
 
 __all__ = ["Shape", "action_event_shape", "route_event_shape", "shape_of"]
 
@@ -50,31 +50,15 @@ def shape_of(paths: Iterable[Path]) -> Shape | None:
     return shape
 
 
-def _template_reads(template: str) -> list[Path] | None:
-    paths = []
-    for slot in _TEMPLATE_SLOT.finditer(template):
-        try:
-            paths.append(parse_path(slot.group(1)))
-        except ValueError:  # fails when rendered; keep everything, the error is the same
-            return None
-    return paths
-
-
-def _request_event_reads(request: ir.Request, destination: ir.Destination) -> list[Path] | None:
-    """The event paths a request's templates read (they render over payload, settings, event)."""
-    reads: list[Path] = []
-    templates = [request.url, *request.headers.values(), *destination.headers.values()]
-    if destination.basic_auth is not None:
-        templates.extend(destination.basic_auth)
-    for template in templates:
-        found = _template_reads(template)
-        if found is None:
-            return None
-        reads.extend(found)
+def _request_event_reads(request: ir.Request) -> list[Path] | None:
+    """The event paths a request's templates read (they render over payload, settings, event;
+    the destination's own headers and Basic auth may read settings only)."""
+    reads = [path for t in [request.url, *request.headers.values()] for path in template_paths(t)]
     if request.has_body:
-        if not reads_are_known(request.body):
+        body_reads = event_paths(request.body)
+        if body_reads is None:
             return None
-        reads.extend(paths_read(request.body))
+        reads.extend(body_reads)
     event_reads = []
     for path in reads:
         if path[:1] == ("event",):
@@ -84,21 +68,20 @@ def _request_event_reads(request: ir.Request, destination: ir.Destination) -> li
     return event_reads
 
 
-def _action_reads(
-    action: ir.Action, destination: ir.Destination, mapping: Any
-) -> list[Path] | None:
+def _action_reads(action: ir.Action, mapping: Any) -> list[Path] | None:
     """The event paths `action` reads with `mapping` and its request (None: all of it)."""
-    if action.hooks or not reads_are_known(mapping):
+    if action.hooks:
         return None  # hooks see the whole event
-    request_reads = _request_event_reads(action.request, destination)
-    if request_reads is None:
+    mapping_reads = event_paths(mapping)
+    request_reads = _request_event_reads(action.request)
+    if mapping_reads is None or request_reads is None:
         return None
-    return [*paths_read(mapping), *request_reads]
+    return [*mapping_reads, *request_reads]
 
 
-def action_event_shape(action: ir.Action, destination: ir.Destination) -> Shape | None:
+def action_event_shape(action: ir.Action) -> Shape | None:
     """What of an event `action` reads with its default mapping (None: all of it)."""
-    reads = _action_reads(action, destination, action.default_mapping())
+    reads = _action_reads(action, action.default_mapping())
     return None if reads is None else shape_of(reads)
 
 
@@ -106,7 +89,7 @@ def route_event_shape(destination: ir.Destination) -> Shape | None:
     """What of an event routing reads: every preset's trigger, mapping and request."""
     reads: list[Path] = []
     for preset in destination.presets:
-        found = _action_reads(destination.action(preset.action), destination, preset.mapping)
+        found = _action_reads(destination.action(preset.action), preset.mapping)
         if found is None:
             return None
         reads.extend(found)

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from actionspec.runtime import mapping_liquid
 from actionspec.runtime.jsvalues import truthy, utf16_length
 from actionspec.runtime.mapping import (
-    _TEMPLATE_SLOT,
     DIRECTIVES,
     DOUBLE_SLOT,
     REPLACE_PATTERN_LIMIT,
@@ -29,7 +28,15 @@ from actionspec.runtime.mapping import (
     parse_path,
 )
 
-__all__ = ["DIRECTIVES", "_TEMPLATE_SLOT", "check", "paths_read", "problems", "reads_are_known"]
+__all__ = [
+    "DIRECTIVES",
+    "check",
+    "event_paths",
+    "keys_below",
+    "path_uses",
+    "paths_read",
+    "problems",
+]
 
 At = tuple[str | int, ...]
 
@@ -414,42 +421,37 @@ def problems(mapping: Any) -> list[str]:
     return found
 
 
+# --- what a mapping reads ------------------------------------------------------------------
+
+
 def paths_read(mapping: Any) -> Iterator[tuple[str | int, ...]]:
     """Every path a mapping reads from its data: @path, @arrayPath roots, template slots and the
     paths of @transform's `apply` (not those relative to an item, an entry or a transformed
-    value, and not variables of @liquid templates). Used for docs and contract tests."""
+    value, and not variables of @liquid templates). Used by event shapes and contract tests."""
     for read in _reads(mapping):
-        yield read.parts
+        if read.known:
+            yield read.parts
 
 
-def reads_are_known(mapping: Any) -> bool:
-    """Whether `paths_read` is every path `mapping` can read: not when a @liquid template or a
-    `{{{path}}}` template slot (whose value becomes part of the template) reads at run time."""
-    if isinstance(mapping, list):
-        return all(reads_are_known(item) for item in mapping)
-    if not isinstance(mapping, dict):
-        return True
-    if is_directive(mapping):
-        name, argument = next(iter(mapping.items()))
-        if name == "@liquid":
-            return False
-        if name == "@template" and isinstance(argument, str) and TRIPLE_SLOT.search(argument):
-            return False
-    return all(reads_are_known(value) for value in mapping.values())
-
-
-# --- what a mapping reads ------------------------------------------------------------------
+def event_paths(mapping: Any) -> list[tuple[str | int, ...]] | None:
+    """`paths_read`, or None when some read is decided only at run time: the variables of a
+    @liquid template, or a `{{{path}}}` slot, whose value becomes part of the template."""
+    reads = list(_reads(mapping))
+    if not all(read.known for read in reads):
+        return None
+    return [read.parts for read in reads]
 
 
 @dataclass(frozen=True)
 class _PathRead:
     parts: tuple[str | int, ...]
+    known: bool = True  # False: what is read is decided at run time (parts: ())
 
 
 def path_uses(mapping: Any) -> dict[tuple[str | int, ...], int]:
     """How many reads go through each path `mapping` reads (each read counts for its prefixes)."""
     uses: dict[tuple[str | int, ...], int] = {}
-    for read in _reads(mapping):
+    for read in _reads(mapping):  # (a read decided at run time has no parts)
         for length in range(1, len(read.parts) + 1):
             uses[read.parts[:length]] = uses.get(read.parts[:length], 0) + 1
     return uses
@@ -482,6 +484,8 @@ def _reads(mapping: Any) -> Iterator[_PathRead]:
     elif name == "@template" and isinstance(argument, str):
         for slot in _template_slots(argument):
             yield _PathRead(_template_path(slot.group(1).strip()))
+        if TRIPLE_SLOT.search(argument):
+            yield _PathRead((), known=False)
     elif name == "@arrayPath" and isinstance(argument, list) and argument:
         root = argument[0]
         yield from [_PathRead(parse_path(root))] if isinstance(root, str) else _reads(root)
@@ -489,7 +493,9 @@ def _reads(mapping: Any) -> Iterator[_PathRead]:
         yield from _reads(argument.get("apply"))
     elif name == "@eachValue" and isinstance(argument, dict):
         yield from _reads(argument.get("value"))
-    elif name in ("@literal", "@liquid"):
+    elif name == "@liquid":
+        yield _PathRead((), known=False)
+    elif name == "@literal":
         return
     elif isinstance(argument, dict):
         for key, value in argument.items():

@@ -183,7 +183,7 @@ def _final(mapping: Any, scope: _Scope, out: _Emitter) -> _Value:
         test = " or ".join(f"{h} is {out.missing}" for h in value.holes)
         cleaned = f"{clean}({value.expr}) if {test} else {value.expr}"
         return _Value(out.assign(cleaned), value.missing)
-    return _Value(out.assign(f"_m.clean({value.expr})"), value.missing)
+    return _Value(out.assign(f"{clean}({value.expr})"), value.missing)
 
 
 def _raw(mapping: Any, scope: _Scope, out: _Emitter) -> _Value:
@@ -587,11 +587,8 @@ def compile_function(
 # For the payload compiler (languages/payload.py): one sub-mapping as evaluate() gives it.
 
 
-def _compile(mapping: Any, root: str, out: _Emitter) -> str:
-    """Emit statements computing `mapping` over the variable `root`; return an expression."""
-    return _final(mapping, _Scope(root), out).expr
-
-
-def _may_be_missing(mapping: Any) -> bool:
-    """Whether `mapping` can evaluate to MISSING."""
-    return _final(mapping, _Scope("data"), _Emitter()).missing
+def _compile(mapping: Any, root: str, out: _Emitter) -> tuple[str, bool]:
+    """Emit statements computing `mapping` over the variable `root`; return an expression, and
+    whether it may be MISSING."""
+    value = _final(mapping, _Scope(root), out)
+    return value.expr, value.missing

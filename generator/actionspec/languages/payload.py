@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from actionspec.languages.mapping import keys_below, path_uses
-from actionspec.languages.mapping_compiler import _compile, _Emitter, _may_be_missing
-from actionspec.runtime.mapping import is_directive, parse_path
+from actionspec.languages.mapping_compiler import _compile, _Emitter, _share_prefixes
+from actionspec.runtime.mapping import is_directive
 
 Schema = dict[str, Any]
 
@@ -60,40 +59,13 @@ def compile_payload_function(
         out.emit("if type(data) is not dict:")
         out.emit("    return None")
         out.dicts.add("data")
-        paths = _Paths(out, children=keys_below(path_uses(mapping)))
-        result = _object(mapping, schema, schema_name, out, constants, paths, root=True)
+        _share_prefixes(mapping, "data", out)  # prefixes several fields read: read once
+        result = _object(mapping, schema, schema_name, out, constants, root=True)
         out.emit(f"return {result}")
     else:  # a mapping that is not an object of fields: map, then run the pipeline
-        value = _compile(mapping, "data", out)
+        value, _ = _compile(mapping, "data", out)
         out.emit(f"return _p.validated({value}, {schema_name})")
     return out.function(f"def {name}(data: Mapping[str, Any]) -> dict[str, Any] | None:")
-
-
-@dataclass
-class _Paths:
-    """Event reads of one function; a prefix read by several fields is read once.
-
-    Every read is emitted at the function's top level (depth 1), so a variable assigned once is
-    defined for the rest of the function.
-    """
-
-    out: _Emitter
-    # How many distinct keys are read right below each path (see mapping.keys_below).
-    children: dict[tuple[str | int, ...], int]
-    read: dict[tuple[str | int, ...], str] = field(default_factory=dict)
-
-    def value(self, parts: tuple[str | int, ...]) -> str:
-        if not parts:  # "$": the event itself
-            return "data"
-        if parts in self.read:
-            return self.read[parts]
-        parent = self.value(parts[:-1]) if len(parts) > 1 else "data"
-        var = self.out.temp()
-        self.out.emit(f"{var}: Any = {self.out.read(parent, parts[-1])}")
-        self.read[parts] = var
-        if self.children.get(parts, 0) > 1:  # several keys below: one type test for all
-            self.out.add_reader(var)
-        return var
 
 
 def _types(schema: Schema) -> list[str]:
@@ -118,7 +90,6 @@ def _object(
     schema_expr: str,
     out: _Emitter,
     constants: Constants,
-    paths: _Paths,
     root: bool,
 ) -> str:
     """Emit the checked object for a plain-object mapping; return its variable."""
@@ -129,10 +100,10 @@ def _object(
     for key, sub_mapping in mapping.items():
         sub_schema = properties.get(key)
         if sub_schema is None:  # undeclared: kept as is, or stripped
-            value = _compile(sub_mapping, "data", out)
+            value, may_be_missing = _compile(sub_mapping, "data", out)
             if not keep_extra:
                 continue
-            if _may_be_missing(sub_mapping):
+            if may_be_missing:
                 out.emit(f"if {value} is not {out.missing}:")
                 out.emit(f"    {var}[{key!r}] = {value}")
             else:
@@ -144,10 +115,10 @@ def _object(
             and not is_directive(sub_mapping)
             and _fusable_object(sub_schema)
         ):
-            inner = _object(sub_mapping, sub_schema, sub_expr, out, constants, paths, root=False)
+            inner = _object(sub_mapping, sub_schema, sub_expr, out, constants, root=False)
             out.emit(f"{var}[{key!r}] = {inner}")
             continue
-        _field(key, sub_mapping, sub_schema, sub_expr, var, out, paths, root)
+        _field(key, sub_mapping, sub_schema, sub_expr, var, out, root)
     required = list(schema.get("required", ()))
     if root and required:  # every field is valid here: the error is only what is missing
         test = " or ".join(f"{key!r} not in {var}" for key in required)
@@ -166,19 +137,14 @@ def _field(
     schema_expr: str,
     target: str,
     out: _Emitter,
-    paths: _Paths,
     root: bool,
 ) -> None:
-    if is_directive(mapping) and isinstance(mapping.get("@path"), str):
-        value = paths.value(parse_path(mapping["@path"]))
-    else:
-        value = _compile(mapping, "data", out)
+    value, may_be_missing = _compile(mapping, "data", out)
     if not value.isidentifier():  # an expression: evaluate it once
         var = out.temp()
         out.emit(f"{var}: Any = {value}")
         value = var
     fast = _accepted_unchanged(value, schema, root)
-    may_be_missing = _may_be_missing(mapping)
     opened = 0  # blocks the slow path below sits in
     if fast is not None and (_types(schema) or not may_be_missing):
         # The usual value first: a typed test is false for MISSING, so one test serves both.

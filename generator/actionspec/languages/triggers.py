@@ -85,6 +85,7 @@ __all__ = [
     "evaluate",
     "fields_used",
     "parse",
+    "paths_used",
     "to_text",
 ]
 

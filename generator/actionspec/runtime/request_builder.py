@@ -20,6 +20,7 @@ from .mapping import (
     get_path,
     parse_path,
     render_template,
+    settings_only,
     template_renderer,
     template_text,
 )
@@ -101,11 +102,6 @@ def render_url(base: str, path: str, context: Mapping[str, Any]) -> str:
     return render_template(base, context) + _TEMPLATE_SLOT.sub(encoded, path)
 
 
-def _settings_only(text: str) -> bool:
-    """Whether a template reads nothing but settings (so it renders once per settings)."""
-    return all(m.group(1).startswith("settings.") for m in _TEMPLATE_SLOT.finditer(text))
-
-
 # --- templates read per event, as functions made once ------------------------------------------
 
 
@@ -179,7 +175,7 @@ class PreparedRequest:
         context: dict[str, Any] = {"settings": settings}
         # (name, rendered value or None, template): destination headers, auth, action headers.
         parts: list[tuple[str, str | None, str]] = [
-            (k, render_template(v, context) if _settings_only(v) else None, v)
+            (k, render_template(v, context) if settings_only(v) else None, v)
             for k, v in destination.headers.items()
         ]
         if destination.basic_auth is not None:
@@ -187,7 +183,7 @@ class PreparedRequest:
             token = base64.b64encode(f"{user}:{password}".encode()).decode()
             parts.append(("Authorization", f"Basic {token}", ""))
         parts.extend(
-            (k, render_template(v, context) if _settings_only(v) else None, v)
+            (k, render_template(v, context) if settings_only(v) else None, v)
             for k, v in template.headers.items()
         )
         # The headers up to the first event-dependent one, copied per request; the rest as
@@ -208,7 +204,7 @@ class PreparedRequest:
             self.json_headers = {**self.header_start, "Content-Type": "application/json"}
         self.url: str | None = None
         self.render_url: Render | None = None
-        if _settings_only(template.base_url) and _settings_only(template.path):
+        if settings_only(template.base_url) and settings_only(template.path):
             self.url = self._url(render_url(template.base_url, template.path, context))
         else:
             self.render_url = url_function(template.base_url, template.path)

@@ -91,7 +91,7 @@ def module_source(dest: ir.Destination) -> str:
         limits=limits,
         request_base=lambda r: _split_url(r, dest)[0],
         request_path=lambda r: _split_url(r, dest)[1],
-        event_shape=lambda a: event_shape.action_event_shape(a, dest),
+        event_shape=event_shape.action_event_shape,
         route_event_shape=event_shape.route_event_shape(dest),
     )
 

@@ -22,9 +22,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from actionspec import ir
+from actionspec.runtime.mapping import _TEMPLATE_SLOT as _SLOT
+from actionspec.runtime.mapping import settings_only
 from actionspec.targets.jsonschema import payload_schema
 
-_SLOT = re.compile(r"{{\s*([^{}]*?)\s*}}")
 _IGNORED_HEADERS = {
     "accept",
     "content-type",
@@ -439,7 +440,7 @@ def _header_parameters(headers: dict[str, str], auth_headers: set[str]) -> list[
         if _SLOT.search(value):
             parameter["description"] = f"The template `{value}`."
             parameter["schema"] = {"type": "string"}
-            if any(not m.group(1).startswith("settings.") for m in _SLOT.finditer(value)):
+            if not settings_only(value):
                 # a header that depends on the event is not sent when it renders empty
                 parameter["required"] = False
                 parameter["description"] += " Not sent when it renders empty."

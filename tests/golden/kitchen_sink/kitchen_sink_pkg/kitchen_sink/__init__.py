@@ -158,204 +158,201 @@ def payload_class_(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("properties", missing)
-    v2_get: Any = v2 if type(v2) is dict else _m.Reader(v2)
-    v3: Any = v2_get.get("from", missing)
-    if type(v3) is str and v3:
-        v1["from"] = v3
-    elif v3 is not missing:
-        v4 = _p.field_value(v3, _FIELD_SCHEMA_1, True)
-        if v4 is _p.FAIL:
+    v1: Any = data.get("properties", missing)
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = data.get("userId", missing)
+    v3: dict[str, Any] = {}
+    v4: Any = v1_get.get("from", missing)
+    if type(v4) is str and v4:
+        v3["from"] = v4
+    elif v4 is not missing:
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_1, True)
+        if v5 is _p.FAIL:
             return None
-        if v4 is not _p.DROP:
-            v1["from"] = v4
-    v5: Any = v2_get.get("__init__", missing)
-    if type(v5) is str and v5:
-        v1["__init__"] = v5
-    elif v5 is not missing:
-        v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
-        if v6 is _p.FAIL:
+        if v5 is not _p.DROP:
+            v3["from"] = v5
+    v6: Any = v1_get.get("__init__", missing)
+    if type(v6) is str and v6:
+        v3["__init__"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
+        if v7 is _p.FAIL:
             return None
-        if v6 is not _p.DROP:
-            v1["__init__"] = v6
-    v7: Any = v2_get.get("a-b", missing)
-    if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
-        v1["a-b"] = v7
-    elif v7 is not missing:
-        v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
-        if v8 is _p.FAIL:
+        if v7 is not _p.DROP:
+            v3["__init__"] = v7
+    v8: Any = v1_get.get("a-b", missing)
+    if type(v8) in (int, float) and v8 >= -10.5 and v8 <= 1000:
+        v3["a-b"] = v8
+    elif v8 is not missing:
+        v9 = _p.field_value(v8, _FIELD_SCHEMA_3, True)
+        if v9 is _p.FAIL:
             return None
-        if v8 is not _p.DROP:
-            v1["a-b"] = v8
-    v9: Any = v2_get.get("1st", missing)
-    if type(v9) is int and v9 >= 1 and v9 <= 99:
-        v1["1st"] = v9
-    elif v9 is not missing:
-        v10 = _p.field_value(v9, _FIELD_SCHEMA_4, True)
-        if v10 is _p.FAIL:
+        if v9 is not _p.DROP:
+            v3["a-b"] = v9
+    v10: Any = v1_get.get("1st", missing)
+    if type(v10) is int and v10 >= 1 and v10 <= 99:
+        v3["1st"] = v10
+    elif v10 is not missing:
+        v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
+        if v11 is _p.FAIL:
             return None
-        if v10 is not _p.DROP:
-            v1["1st"] = v10
-    v11: Any = data.get("timestamp", missing)
-    if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
-        v1["type"] = v11
-    elif v11 is not missing:
-        v12 = _p.field_value(v11, _FIELD_SCHEMA_5, True)
-        if v12 is _p.FAIL:
+        if v11 is not _p.DROP:
+            v3["1st"] = v11
+    v12: Any = data.get("timestamp", missing)
+    if (type(v12) is str and v12 and _p.date_like(v12)) or type(v12) in (int, float):
+        v3["type"] = v12
+    elif v12 is not missing:
+        v13 = _p.field_value(v12, _FIELD_SCHEMA_5, True)
+        if v13 is _p.FAIL:
             return None
-        if v12 is not _p.DROP:
-            v1["type"] = v12
-    v13: Any = v2_get.get("unicode", missing)
-    if type(v13) is bool:
-        v1["Ünïcode"] = v13
-    elif v13 is not missing:
-        v14 = _p.field_value(v13, _FIELD_SCHEMA_6, True)
-        if v14 is _p.FAIL:
+        if v13 is not _p.DROP:
+            v3["type"] = v13
+    v14: Any = v1_get.get("unicode", missing)
+    if type(v14) is bool:
+        v3["Ünïcode"] = v14
+    elif v14 is not missing:
+        v15 = _p.field_value(v14, _FIELD_SCHEMA_6, True)
+        if v15 is _p.FAIL:
             return None
-        if v14 is not _p.DROP:
-            v1["Ünïcode"] = v14
-    v15: Any = data.get("event", missing)
-    v16: Any = data.get("userId", missing)
-    v17: Any = _m.template_text(v15) + " by " + _m.template_text(v16)
+        if v15 is not _p.DROP:
+            v3["Ünïcode"] = v15
+    v16: Any = data.get("event", missing)
+    v17: Any = _m.template_text(v16) + " by " + _m.template_text(v2)
     if type(v17) is str and v17:
-        v1["fooBar"] = v17
+        v3["fooBar"] = v17
     else:
         v18 = _p.field_value(v17, _FIELD_SCHEMA_7, True)
         if v18 is _p.FAIL:
             return None
         if v18 is not _p.DROP:
-            v1["fooBar"] = v18
-    v19: Any = data.get("userId", missing)
-    v20: Any = missing
-    if v19 is not missing and v19 is not None:
-        v21: Any = data.get("userId", missing)
-        v20 = v21
+            v3["fooBar"] = v18
+    v19: Any = missing
+    if v2 is not missing and v2 is not None:
+        v19 = v2
     else:
-        v22: Any = data.get("anonymousId", missing)
-        v20 = v22
-    if type(v20) is str and v20:
-        v1["foo_bar"] = v20
-    elif v20 is not missing:
-        v23 = _p.field_value(v20, _FIELD_SCHEMA_8, True)
+        v20: Any = data.get("anonymousId", missing)
+        v19 = v20
+    if type(v19) is str and v19:
+        v3["foo_bar"] = v19
+    elif v19 is not missing:
+        v21 = _p.field_value(v19, _FIELD_SCHEMA_8, True)
+        if v21 is _p.FAIL:
+            return None
+        if v21 is not _p.DROP:
+            v3["foo_bar"] = v21
+    v22: Any = v1_get.get("secret", missing)
+    if type(v22) is str and v22:
+        v3["secret"] = v22
+    elif v22 is not missing:
+        v23 = _p.field_value(v22, _FIELD_SCHEMA_9, True)
         if v23 is _p.FAIL:
             return None
         if v23 is not _p.DROP:
-            v1["foo_bar"] = v23
-    v24: Any = v2_get.get("secret", missing)
-    if type(v24) is str and v24:
-        v1["secret"] = v24
-    elif v24 is not missing:
-        v25 = _p.field_value(v24, _FIELD_SCHEMA_9, True)
+            v3["secret"] = v23
+    v24: Any = v1_get.get("address", missing)
+    if v24 is not missing:
+        v25 = _p.field_value(v24, _FIELD_SCHEMA_10, True)
         if v25 is _p.FAIL:
             return None
         if v25 is not _p.DROP:
-            v1["secret"] = v25
-    v26: Any = v2_get.get("address", missing)
-    if v26 is not missing:
-        v27 = _p.field_value(v26, _FIELD_SCHEMA_10, True)
-        if v27 is _p.FAIL:
-            return None
-        if v27 is not _p.DROP:
-            v1["address"] = v27
-    v28: Any = data.get("context", missing)
-    v28 = v28.get("extra", missing) if type(v28) is dict else _m.step(v28, "extra")
-    v29: Any = data.get("properties", missing)
-    v29 = v29.get("extra", missing) if type(v29) is dict else _m.step(v29, "extra")
-    v30: dict[str, Any] = {}
+            v3["address"] = v25
+    v26: Any = data.get("context", missing)
+    v26 = v26.get("extra", missing) if type(v26) is dict else _m.step(v26, "extra")
+    v27: Any = v1_get.get("extra", missing)
+    v28: dict[str, Any] = {}
+    if type(v26) is dict:
+        v28.update(v26)
+    else:
+        _m.assign(v28, v26)
+    v28.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
+    if type(v27) is dict:
+        v28.update(v27)
+    else:
+        _m.assign(v28, v27)
     if type(v28) is dict:
-        v30.update(v28)
+        v3["extra"] = v28
     else:
-        _m.assign(v30, v28)
-    v30.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
-    if type(v29) is dict:
-        v30.update(v29)
-    else:
-        _m.assign(v30, v29)
-    if type(v30) is dict:
-        v1["extra"] = v30
-    else:
-        v31 = _p.field_value(v30, _FIELD_SCHEMA_11, True)
+        v29 = _p.field_value(v28, _FIELD_SCHEMA_11, True)
+        if v29 is _p.FAIL:
+            return None
+        if v29 is not _p.DROP:
+            v3["extra"] = v29
+    v30: Any = v1_get.get("tags", missing)
+    if type(v30) is list and all(type(i) is str for i in v30):
+        v3["tags"] = v30
+    elif v30 is not missing:
+        v31 = _p.field_value(v30, _FIELD_SCHEMA_12, True)
         if v31 is _p.FAIL:
             return None
         if v31 is not _p.DROP:
-            v1["extra"] = v31
-    v32: Any = v2_get.get("tags", missing)
-    if type(v32) is list and all(type(i) is str for i in v32):
-        v1["tags"] = v32
+            v3["tags"] = v31
+    v32: Any = v1_get.get("plan", missing)
+    if type(v32) is str and v32 and v32 in {"enterprise", "free", "pro"}:
+        v3["plan"] = v32
     elif v32 is not missing:
-        v33 = _p.field_value(v32, _FIELD_SCHEMA_12, True)
+        v33 = _p.field_value(v32, _FIELD_SCHEMA_13, True)
         if v33 is _p.FAIL:
             return None
         if v33 is not _p.DROP:
-            v1["tags"] = v33
-    v34: Any = v2_get.get("plan", missing)
-    if type(v34) is str and v34 and v34 in {"enterprise", "free", "pro"}:
-        v1["plan"] = v34
+            v3["plan"] = v33
+    v34: Any = v1_get.get("nullable", missing)
+    if (type(v34) is str and v34) or v34 is None:
+        v3["nullable"] = v34
     elif v34 is not missing:
-        v35 = _p.field_value(v34, _FIELD_SCHEMA_13, True)
+        v35 = _p.field_value(v34, _FIELD_SCHEMA_14, True)
         if v35 is _p.FAIL:
             return None
         if v35 is not _p.DROP:
-            v1["plan"] = v35
-    v36: Any = v2_get.get("nullable", missing)
-    if (type(v36) is str and v36) or v36 is None:
-        v1["nullable"] = v36
+            v3["nullable"] = v35
+    v36: Any = data.get("traits", missing)
+    v36 = v36.get("email", missing) if type(v36) is dict else _m.step(v36, "email")
+    if type(v36) is str and v36 and _p.check_format(v36, "email"):
+        v3["email"] = v36
     elif v36 is not missing:
-        v37 = _p.field_value(v36, _FIELD_SCHEMA_14, True)
+        v37 = _p.field_value(v36, _FIELD_SCHEMA_15, True)
         if v37 is _p.FAIL:
             return None
         if v37 is not _p.DROP:
-            v1["nullable"] = v37
-    v38: Any = data.get("traits", missing)
-    v39: Any = v38.get("email", missing) if type(v38) is dict else _m.step(v38, "email")
-    if type(v39) is str and v39 and _p.check_format(v39, "email"):
-        v1["email"] = v39
-    elif v39 is not missing:
-        v40 = _p.field_value(v39, _FIELD_SCHEMA_15, True)
-        if v40 is _p.FAIL:
+            v3["email"] = v37
+    v38: Any = v1_get.get("website", missing)
+    if type(v38) is str and v38 and _p.check_format(v38, "uri"):
+        v3["website"] = v38
+    elif v38 is not missing:
+        v39 = _p.field_value(v38, _FIELD_SCHEMA_16, True)
+        if v39 is _p.FAIL:
             return None
-        if v40 is not _p.DROP:
-            v1["email"] = v40
-    v41: Any = v2_get.get("website", missing)
-    if type(v41) is str and v41 and _p.check_format(v41, "uri"):
-        v1["website"] = v41
-    elif v41 is not missing:
-        v42 = _p.field_value(v41, _FIELD_SCHEMA_16, True)
-        if v42 is _p.FAIL:
+        if v39 is not _p.DROP:
+            v3["website"] = v39
+    v40: Any = v1_get.get("when", missing)
+    if type(v40) is str and v40 and _p.is_date_time(v40):
+        v3["when"] = v40
+    elif v40 is not missing:
+        v41 = _p.field_value(v40, _FIELD_SCHEMA_17, True)
+        if v41 is _p.FAIL:
             return None
-        if v42 is not _p.DROP:
-            v1["website"] = v42
-    v43: Any = v2_get.get("when", missing)
-    if type(v43) is str and v43 and _p.is_date_time(v43):
-        v1["when"] = v43
-    elif v43 is not missing:
-        v44 = _p.field_value(v43, _FIELD_SCHEMA_17, True)
-        if v44 is _p.FAIL:
-            return None
-        if v44 is not _p.DROP:
-            v1["when"] = v44
-    v45: Any = '"); import os; os.system("echo pwned"); ("'
-    if type(v45) is str and v45:
-        v1["injected"] = v45
+        if v41 is not _p.DROP:
+            v3["when"] = v41
+    v42: Any = '"); import os; os.system("echo pwned"); ("'
+    if type(v42) is str and v42:
+        v3["injected"] = v42
     else:
-        v46 = _p.field_value(v45, _FIELD_SCHEMA_18, True)
-        if v46 is _p.FAIL:
+        v43 = _p.field_value(v42, _FIELD_SCHEMA_18, True)
+        if v43 is _p.FAIL:
             return None
-        if v46 is not _p.DROP:
-            v1["injected"] = v46
-    v47: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
-    if type(v47) is str and v47:
-        v1["injected2"] = v47
+        if v43 is not _p.DROP:
+            v3["injected"] = v43
+    v44: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
+    if type(v44) is str and v44:
+        v3["injected2"] = v44
     else:
-        v48 = _p.field_value(v47, _FIELD_SCHEMA_19, True)
-        if v48 is _p.FAIL:
+        v45 = _p.field_value(v44, _FIELD_SCHEMA_19, True)
+        if v45 is _p.FAIL:
             return None
-        if v48 is not _p.DROP:
-            v1["injected2"] = v48
-    if "from" not in v1:
-        _p.missing_required(v1, _SCHEMA_CLASS_)
-    return v1
+        if v45 is not _p.DROP:
+            v3["injected2"] = v45
+    if "from" not in v3:
+        _p.missing_required(v3, _SCHEMA_CLASS_)
+    return v3
 
 
 def body_class_(data: Mapping[str, Any]) -> Any:
@@ -408,35 +405,34 @@ def payload_foo_bar(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = data.get("userId", missing)
+    v1: Any = data.get("userId", missing)
+    v2: dict[str, Any] = {}
     v3: Any = missing
-    if not _m.is_blank(v2):
-        v4: Any = data.get("userId", missing)
-        v3 = v4
+    if not _m.is_blank(v1):
+        v3 = v1
     else:
-        v5: Any = data.get("anonymousId", missing)
-        v3 = v5
+        v4: Any = data.get("anonymousId", missing)
+        v3 = v4
     if type(v3) is str and v3:
-        v1["userId"] = v3
+        v2["userId"] = v3
     elif v3 is not missing:
-        v6 = _p.field_value(v3, _FIELD_SCHEMA_20, True)
-        if v6 is _p.FAIL:
+        v5 = _p.field_value(v3, _FIELD_SCHEMA_20, True)
+        if v5 is _p.FAIL:
             return None
-        if v6 is not _p.DROP:
-            v1["userId"] = v6
-    v7: Any = data.get("traits", missing)
-    if type(v7) is dict:
-        v1["traits"] = v7
-    elif v7 is not missing:
-        v8 = _p.field_value(v7, _FIELD_SCHEMA_21, True)
-        if v8 is _p.FAIL:
+        if v5 is not _p.DROP:
+            v2["userId"] = v5
+    v6: Any = data.get("traits", missing)
+    if type(v6) is dict:
+        v2["traits"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_21, True)
+        if v7 is _p.FAIL:
             return None
-        if v8 is not _p.DROP:
-            v1["traits"] = v8
-    if "userId" not in v1:
-        _p.missing_required(v1, _SCHEMA_FOO_BAR)
-    return v1
+        if v7 is not _p.DROP:
+            v2["traits"] = v7
+    if "userId" not in v2:
+        _p.missing_required(v2, _SCHEMA_FOO_BAR)
+    return v2
 
 
 def body_foo_bar(data: Mapping[str, Any]) -> Any:
@@ -714,203 +710,201 @@ def preset_1_payload(data: Mapping[str, Any]) -> dict[str, Any] | None:
     missing = _m.MISSING
     if type(data) is not dict:
         return None
-    v1: dict[str, Any] = {}
-    v2: Any = '"); import os; os.system("echo pwned"); ("'
-    if type(v2) is str and v2:
-        v1["from"] = v2
+    v1: Any = data.get("properties", missing)
+    v1_get: Any = v1 if type(v1) is dict else _m.Reader(v1)
+    v2: Any = data.get("userId", missing)
+    v3: dict[str, Any] = {}
+    v4: Any = '"); import os; os.system("echo pwned"); ("'
+    if type(v4) is str and v4:
+        v3["from"] = v4
     else:
-        v3 = _p.field_value(v2, _FIELD_SCHEMA_1, True)
-        if v3 is _p.FAIL:
+        v5 = _p.field_value(v4, _FIELD_SCHEMA_1, True)
+        if v5 is _p.FAIL:
             return None
-        if v3 is not _p.DROP:
-            v1["from"] = v3
-    v4: Any = data.get("properties", missing)
-    v4_get: Any = v4 if type(v4) is dict else _m.Reader(v4)
-    v5: Any = v4_get.get("__init__", missing)
-    if type(v5) is str and v5:
-        v1["__init__"] = v5
-    elif v5 is not missing:
-        v6 = _p.field_value(v5, _FIELD_SCHEMA_2, True)
-        if v6 is _p.FAIL:
+        if v5 is not _p.DROP:
+            v3["from"] = v5
+    v6: Any = v1_get.get("__init__", missing)
+    if type(v6) is str and v6:
+        v3["__init__"] = v6
+    elif v6 is not missing:
+        v7 = _p.field_value(v6, _FIELD_SCHEMA_2, True)
+        if v7 is _p.FAIL:
             return None
-        if v6 is not _p.DROP:
-            v1["__init__"] = v6
-    v7: Any = v4_get.get("a-b", missing)
-    if type(v7) in (int, float) and v7 >= -10.5 and v7 <= 1000:
-        v1["a-b"] = v7
-    elif v7 is not missing:
-        v8 = _p.field_value(v7, _FIELD_SCHEMA_3, True)
-        if v8 is _p.FAIL:
+        if v7 is not _p.DROP:
+            v3["__init__"] = v7
+    v8: Any = v1_get.get("a-b", missing)
+    if type(v8) in (int, float) and v8 >= -10.5 and v8 <= 1000:
+        v3["a-b"] = v8
+    elif v8 is not missing:
+        v9 = _p.field_value(v8, _FIELD_SCHEMA_3, True)
+        if v9 is _p.FAIL:
             return None
-        if v8 is not _p.DROP:
-            v1["a-b"] = v8
-    v9: Any = v4_get.get("1st", missing)
-    if type(v9) is int and v9 >= 1 and v9 <= 99:
-        v1["1st"] = v9
-    elif v9 is not missing:
-        v10 = _p.field_value(v9, _FIELD_SCHEMA_4, True)
-        if v10 is _p.FAIL:
+        if v9 is not _p.DROP:
+            v3["a-b"] = v9
+    v10: Any = v1_get.get("1st", missing)
+    if type(v10) is int and v10 >= 1 and v10 <= 99:
+        v3["1st"] = v10
+    elif v10 is not missing:
+        v11 = _p.field_value(v10, _FIELD_SCHEMA_4, True)
+        if v11 is _p.FAIL:
             return None
-        if v10 is not _p.DROP:
-            v1["1st"] = v10
-    v11: Any = data.get("timestamp", missing)
-    if (type(v11) is str and v11 and _p.date_like(v11)) or type(v11) in (int, float):
-        v1["type"] = v11
-    elif v11 is not missing:
-        v12 = _p.field_value(v11, _FIELD_SCHEMA_5, True)
-        if v12 is _p.FAIL:
+        if v11 is not _p.DROP:
+            v3["1st"] = v11
+    v12: Any = data.get("timestamp", missing)
+    if (type(v12) is str and v12 and _p.date_like(v12)) or type(v12) in (int, float):
+        v3["type"] = v12
+    elif v12 is not missing:
+        v13 = _p.field_value(v12, _FIELD_SCHEMA_5, True)
+        if v13 is _p.FAIL:
             return None
-        if v12 is not _p.DROP:
-            v1["type"] = v12
-    v13: Any = v4_get.get("unicode", missing)
-    if type(v13) is bool:
-        v1["Ünïcode"] = v13
-    elif v13 is not missing:
-        v14 = _p.field_value(v13, _FIELD_SCHEMA_6, True)
-        if v14 is _p.FAIL:
+        if v13 is not _p.DROP:
+            v3["type"] = v13
+    v14: Any = v1_get.get("unicode", missing)
+    if type(v14) is bool:
+        v3["Ünïcode"] = v14
+    elif v14 is not missing:
+        v15 = _p.field_value(v14, _FIELD_SCHEMA_6, True)
+        if v15 is _p.FAIL:
             return None
-        if v14 is not _p.DROP:
-            v1["Ünïcode"] = v14
-    v15: Any = data.get("event", missing)
-    v16: Any = "preset " + _m.template_text(v15)
-    if type(v16) is str and v16:
-        v1["fooBar"] = v16
+        if v15 is not _p.DROP:
+            v3["Ünïcode"] = v15
+    v16: Any = data.get("event", missing)
+    v17: Any = "preset " + _m.template_text(v16)
+    if type(v17) is str and v17:
+        v3["fooBar"] = v17
     else:
-        v17 = _p.field_value(v16, _FIELD_SCHEMA_7, True)
-        if v17 is _p.FAIL:
+        v18 = _p.field_value(v17, _FIELD_SCHEMA_7, True)
+        if v18 is _p.FAIL:
             return None
-        if v17 is not _p.DROP:
-            v1["fooBar"] = v17
-    v18: Any = data.get("userId", missing)
+        if v18 is not _p.DROP:
+            v3["fooBar"] = v18
     v19: Any = missing
-    if v18 is not missing and v18 is not None:
-        v20: Any = data.get("userId", missing)
+    if v2 is not missing and v2 is not None:
+        v19 = v2
+    else:
+        v20: Any = data.get("anonymousId", missing)
         v19 = v20
-    else:
-        v21: Any = data.get("anonymousId", missing)
-        v19 = v21
     if type(v19) is str and v19:
-        v1["foo_bar"] = v19
+        v3["foo_bar"] = v19
     elif v19 is not missing:
-        v22 = _p.field_value(v19, _FIELD_SCHEMA_8, True)
-        if v22 is _p.FAIL:
+        v21 = _p.field_value(v19, _FIELD_SCHEMA_8, True)
+        if v21 is _p.FAIL:
             return None
-        if v22 is not _p.DROP:
-            v1["foo_bar"] = v22
-    v23: Any = v4_get.get("secret", missing)
-    if type(v23) is str and v23:
-        v1["secret"] = v23
-    elif v23 is not missing:
-        v24 = _p.field_value(v23, _FIELD_SCHEMA_9, True)
-        if v24 is _p.FAIL:
+        if v21 is not _p.DROP:
+            v3["foo_bar"] = v21
+    v22: Any = v1_get.get("secret", missing)
+    if type(v22) is str and v22:
+        v3["secret"] = v22
+    elif v22 is not missing:
+        v23 = _p.field_value(v22, _FIELD_SCHEMA_9, True)
+        if v23 is _p.FAIL:
             return None
-        if v24 is not _p.DROP:
-            v1["secret"] = v24
-    v25: Any = v4_get.get("address", missing)
-    if v25 is not missing:
-        v26 = _p.field_value(v25, _FIELD_SCHEMA_10, True)
-        if v26 is _p.FAIL:
+        if v23 is not _p.DROP:
+            v3["secret"] = v23
+    v24: Any = v1_get.get("address", missing)
+    if v24 is not missing:
+        v25 = _p.field_value(v24, _FIELD_SCHEMA_10, True)
+        if v25 is _p.FAIL:
             return None
-        if v26 is not _p.DROP:
-            v1["address"] = v26
-    v27: Any = data.get("context", missing)
-    v27 = v27.get("extra", missing) if type(v27) is dict else _m.step(v27, "extra")
-    v28: Any = data.get("properties", missing)
-    v28 = v28.get("extra", missing) if type(v28) is dict else _m.step(v28, "extra")
-    v29: dict[str, Any] = {}
+        if v25 is not _p.DROP:
+            v3["address"] = v25
+    v26: Any = data.get("context", missing)
+    v26 = v26.get("extra", missing) if type(v26) is dict else _m.step(v26, "extra")
+    v27: Any = v1_get.get("extra", missing)
+    v28: dict[str, Any] = {}
+    if type(v26) is dict:
+        v28.update(v26)
+    else:
+        _m.assign(v28, v26)
+    v28.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
     if type(v27) is dict:
-        v29.update(v27)
+        v28.update(v27)
     else:
-        _m.assign(v29, v27)
-    v29.update({"source": "kitchen", "note": "plain object: {{not.a.slot}}"})
+        _m.assign(v28, v27)
     if type(v28) is dict:
-        v29.update(v28)
+        v3["extra"] = v28
     else:
-        _m.assign(v29, v28)
-    if type(v29) is dict:
-        v1["extra"] = v29
-    else:
-        v30 = _p.field_value(v29, _FIELD_SCHEMA_11, True)
-        if v30 is _p.FAIL:
+        v29 = _p.field_value(v28, _FIELD_SCHEMA_11, True)
+        if v29 is _p.FAIL:
             return None
-        if v30 is not _p.DROP:
-            v1["extra"] = v30
-    v31: Any = v4_get.get("tags", missing)
-    if type(v31) is list and all(type(i) is str for i in v31):
-        v1["tags"] = v31
-    elif v31 is not missing:
-        v32 = _p.field_value(v31, _FIELD_SCHEMA_12, True)
-        if v32 is _p.FAIL:
+        if v29 is not _p.DROP:
+            v3["extra"] = v29
+    v30: Any = v1_get.get("tags", missing)
+    if type(v30) is list and all(type(i) is str for i in v30):
+        v3["tags"] = v30
+    elif v30 is not missing:
+        v31 = _p.field_value(v30, _FIELD_SCHEMA_12, True)
+        if v31 is _p.FAIL:
             return None
-        if v32 is not _p.DROP:
-            v1["tags"] = v32
-    v33: Any = v4_get.get("plan", missing)
-    if type(v33) is str and v33 and v33 in {"enterprise", "free", "pro"}:
-        v1["plan"] = v33
-    elif v33 is not missing:
-        v34 = _p.field_value(v33, _FIELD_SCHEMA_13, True)
-        if v34 is _p.FAIL:
+        if v31 is not _p.DROP:
+            v3["tags"] = v31
+    v32: Any = v1_get.get("plan", missing)
+    if type(v32) is str and v32 and v32 in {"enterprise", "free", "pro"}:
+        v3["plan"] = v32
+    elif v32 is not missing:
+        v33 = _p.field_value(v32, _FIELD_SCHEMA_13, True)
+        if v33 is _p.FAIL:
             return None
-        if v34 is not _p.DROP:
-            v1["plan"] = v34
-    v35: Any = v4_get.get("nullable", missing)
-    if (type(v35) is str and v35) or v35 is None:
-        v1["nullable"] = v35
-    elif v35 is not missing:
-        v36 = _p.field_value(v35, _FIELD_SCHEMA_14, True)
-        if v36 is _p.FAIL:
+        if v33 is not _p.DROP:
+            v3["plan"] = v33
+    v34: Any = v1_get.get("nullable", missing)
+    if (type(v34) is str and v34) or v34 is None:
+        v3["nullable"] = v34
+    elif v34 is not missing:
+        v35 = _p.field_value(v34, _FIELD_SCHEMA_14, True)
+        if v35 is _p.FAIL:
             return None
-        if v36 is not _p.DROP:
-            v1["nullable"] = v36
-    v37: Any = data.get("traits", missing)
-    v38: Any = v37.get("email", missing) if type(v37) is dict else _m.step(v37, "email")
-    if type(v38) is str and v38 and _p.check_format(v38, "email"):
-        v1["email"] = v38
+        if v35 is not _p.DROP:
+            v3["nullable"] = v35
+    v36: Any = data.get("traits", missing)
+    v36 = v36.get("email", missing) if type(v36) is dict else _m.step(v36, "email")
+    if type(v36) is str and v36 and _p.check_format(v36, "email"):
+        v3["email"] = v36
+    elif v36 is not missing:
+        v37 = _p.field_value(v36, _FIELD_SCHEMA_15, True)
+        if v37 is _p.FAIL:
+            return None
+        if v37 is not _p.DROP:
+            v3["email"] = v37
+    v38: Any = v1_get.get("website", missing)
+    if type(v38) is str and v38 and _p.check_format(v38, "uri"):
+        v3["website"] = v38
     elif v38 is not missing:
-        v39 = _p.field_value(v38, _FIELD_SCHEMA_15, True)
+        v39 = _p.field_value(v38, _FIELD_SCHEMA_16, True)
         if v39 is _p.FAIL:
             return None
         if v39 is not _p.DROP:
-            v1["email"] = v39
-    v40: Any = v4_get.get("website", missing)
-    if type(v40) is str and v40 and _p.check_format(v40, "uri"):
-        v1["website"] = v40
+            v3["website"] = v39
+    v40: Any = v1_get.get("when", missing)
+    if type(v40) is str and v40 and _p.is_date_time(v40):
+        v3["when"] = v40
     elif v40 is not missing:
-        v41 = _p.field_value(v40, _FIELD_SCHEMA_16, True)
+        v41 = _p.field_value(v40, _FIELD_SCHEMA_17, True)
         if v41 is _p.FAIL:
             return None
         if v41 is not _p.DROP:
-            v1["website"] = v41
-    v42: Any = v4_get.get("when", missing)
-    if type(v42) is str and v42 and _p.is_date_time(v42):
-        v1["when"] = v42
-    elif v42 is not missing:
-        v43 = _p.field_value(v42, _FIELD_SCHEMA_17, True)
+            v3["when"] = v41
+    v42: Any = '"); import os; os.system("echo pwned"); ("'
+    if type(v42) is str and v42:
+        v3["injected"] = v42
+    else:
+        v43 = _p.field_value(v42, _FIELD_SCHEMA_18, True)
         if v43 is _p.FAIL:
             return None
         if v43 is not _p.DROP:
-            v1["when"] = v43
-    v44: Any = '"); import os; os.system("echo pwned"); ("'
+            v3["injected"] = v43
+    v44: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
     if type(v44) is str and v44:
-        v1["injected"] = v44
+        v3["injected2"] = v44
     else:
-        v45 = _p.field_value(v44, _FIELD_SCHEMA_18, True)
+        v45 = _p.field_value(v44, _FIELD_SCHEMA_19, True)
         if v45 is _p.FAIL:
             return None
         if v45 is not _p.DROP:
-            v1["injected"] = v45
-    v46: Any = '\'\'\'"""\\"); open("pwned.marker", "w"); ("\n</script>'
-    if type(v46) is str and v46:
-        v1["injected2"] = v46
-    else:
-        v47 = _p.field_value(v46, _FIELD_SCHEMA_19, True)
-        if v47 is _p.FAIL:
-            return None
-        if v47 is not _p.DROP:
-            v1["injected2"] = v47
-    if "from" not in v1:
-        _p.missing_required(v1, _SCHEMA_CLASS_)
-    return v1
+            v3["injected2"] = v45
+    if "from" not in v3:
+        _p.missing_required(v3, _SCHEMA_CLASS_)
+    return v3
 
 
 def preset_2_matches(event: Mapping[str, Any]) -> bool:
