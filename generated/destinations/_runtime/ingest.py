@@ -28,7 +28,7 @@ from .metrics import DeliveryMetrics
 from .queue import Incoming, Queue
 from .workspace import Source, Workspace
 
-__all__ = ["IngestApp", "IngestError"]
+__all__ = ["IngestApp", "IngestError", "send_body", "send_json"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -150,7 +150,7 @@ class IngestApp:
                 await self._reply(send, 200, {"status": "ok"})
             elif path == "/metrics":
                 text = self.metrics.render().encode()
-                await self._send(send, 200, text, b"text/plain; version=0.0.4; charset=utf-8")
+                await send_body(send, 200, text, b"text/plain; version=0.0.4; charset=utf-8")
             elif path in _PATHS or path.startswith("/webhooks/"):
                 if method != "POST":
                     raise IngestError(405, "method_not_allowed", "use POST")
@@ -261,20 +261,17 @@ class IngestApp:
     # ------------------------------------------------------------------ replies
 
     async def _reply(self, send: Send, status: int, body: dict[str, Any]) -> None:
-        await self._send(send, status, json.dumps(body).encode(), b"application/json")
+        await send_json(send, status, body)
 
-    async def _send(self, send: Send, status: int, body: bytes, content_type: bytes) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    await send_body(send, status, json.dumps(body).encode(), b"application/json")
+
+
+async def send_body(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _headers(scope: Scope) -> dict[str, str]:

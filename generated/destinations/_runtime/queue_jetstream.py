@@ -45,10 +45,11 @@ import hashlib
 import json
 import time
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import logs
+from .batching import collector_for
 from .delivery import RateLimiter
 from .jetstream import (
     Cluster,
@@ -60,7 +61,7 @@ from .jetstream import (
     nats_module,
     subject_token,
 )
-from .queue import DeadLetter, Incoming, Job, Retry
+from .queue import DeadLetter, Incoming, Job, Retry, _encode
 from .queue_settings import JetStreamSettings
 from .shared_limits import CombinedLimiter, SharedRateLimiter
 from .workspace import DestinationInstance, RateLimit, Workspace
@@ -93,8 +94,12 @@ class _JobRecord:
     not_before: float = 0.0  # in the waiting room: when the next try is due
     last_error: str = ""
 
+    def fields(self) -> dict[str, Any]:
+        """The record's fields (the event itself, not a deep copy as `asdict` would make)."""
+        return dict(vars(self))
+
     def encode(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+        return _encode(self.fields()).encode()
 
     @classmethod
     def decode(cls, data: bytes) -> _JobRecord:
@@ -124,13 +129,13 @@ def _dead_record(
     record: _JobRecord, reason: str, status: int | None, response: str, at: float
 ) -> bytes:
     body = {
-        "job": asdict(record),
+        "job": record.fields(),
         "reason": reason,
         "status": status,
         "response": response,
         "failed_at": at,
     }
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _encode(body).encode()
 
 
 def _dead_letter(data: bytes, letter_id: int) -> DeadLetter:
@@ -156,8 +161,6 @@ class InstanceLimits:
 
     @classmethod
     def of(cls, instance: DestinationInstance) -> InstanceLimits:
-        from .batching import collector_for
-
         jobs = max(1, collector_for(instance).max_jobs)
         return cls(instance.concurrency, jobs, instance.rate, instance.timeout_seconds)
 
@@ -363,9 +366,10 @@ class JetStreamQueue:
             self._deliver_pullers[destination] = puller
             # A process that delivers an instance also moves its due retries back.
             self._start(self._move_due_retries(destination))
-            if len(self._deliver_pullers) == 1:  # the first instance this process leases
+            # The first instance this process leases (decided before any await: workers lease
+            # concurrently) starts what the whole process needs once.
+            if len(self._deliver_pullers) == 1:
                 self._start(self._keep_leases())
-            if self._advisories is None:
                 self._advisories = await self.cluster.nc.subscribe(
                     f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.stream}.*",
                     queue="actionspec-max-deliveries",

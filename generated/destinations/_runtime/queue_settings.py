@@ -5,7 +5,7 @@
     queue: [nats://10.0.0.1:4222, nats://10.0.0.2:4222, nats://10.0.0.3:4222]
     queue:
       servers: [nats://10.0.0.1:4222, nats://10.0.0.2:4222, nats://10.0.0.3:4222]
-      stream: ACTIONSPEC            # names the streams, consumers and key-value bucket
+      stream: ACTIONSPEC            # names the streams and consumers
       replicas: 3                   # default: the number of servers listed, at most 3
       storage: file                 # or memory
       retention: workqueue          # or limits / interest (with max_age_seconds)

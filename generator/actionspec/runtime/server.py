@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,16 +23,15 @@ from typing import Any, Protocol
 
 from . import logs
 from .delivery import Delivery
-from .ingest import IngestApp, IngestError, Receive, Scope, Send
+from .ingest import IngestApp, IngestError, Receive, Scope, Send, send_json
 from .metrics import DeliveryMetrics
 from .queue import DeadLetter, Queue, SQLiteQueue
 from .workspace import Workspace
 
-__all__ = ["ROLES", "Service", "ServiceQueue", "data_dir_lock", "open_queue", "serve"]
+__all__ = ["Service", "ServiceQueue", "data_dir_lock", "open_queue", "serve"]
 
 log = logs.logger("server")
 QUEUE_FILE = "queue.sqlite3"
-ROLES = ("all", "ingest", "worker")
 _WORKER_PATHS = ("/healthz", "/metrics")  # what a worker-only process answers over HTTP
 
 
@@ -167,10 +165,7 @@ class Service:
 
 
 async def _not_served(send: Send, message: str) -> None:
-    body = json.dumps({"success": False, "code": "not_found", "message": message}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 404, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 404, {"success": False, "code": "not_found", "message": message})
 
 
 def _uvicorn() -> Any:

@@ -8,8 +8,9 @@ the store; each change is a compare-and-set on the value's revision, so two proc
 both take the last free slot.
 
 A process that dies leaves slots without an end: each slot also carries an expiry (its start plus
-the longest a request can take), after which it no longer counts. The store is a key-value bucket
-in JetStream (`queue_jetstream.JetStreamQueue.slot_store`); tests use one in memory.
+the longest a request can take), after which it no longer counts. The store is one JetStream
+stream per key (`jetstream.StreamSlots`: a single-message stream, written with an expected last
+sequence); tests use one in memory.
 """
 
 from __future__ import annotations
