@@ -16,7 +16,8 @@ them: the rate is measured at the fake, from the moment every worker is up to th
 
     python bench/cluster.py [--events-per-worker 250] [--workers 1 2 4]
 
-`bench/run.py` can call `main()`. Without `nats-server` (Debian package) it says so and skips.
+`bench/run.py` runs it as a child process. Without `nats-server` (Debian package) it says so
+and skips.
 """
 
 from __future__ import annotations

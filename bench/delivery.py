@@ -6,7 +6,7 @@
   the time from an event's ingestion request to its arrival at the fake.
 
 The service runs as a real process on loopback; the fake destination is the delivery tests'.
-`python bench/delivery.py` runs both; `bench/run.py` can call `main()`.
+`python bench/delivery.py` runs both; `bench/run.py` runs it as a child process.
 """
 
 from __future__ import annotations

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -96,3 +98,58 @@ def kitchen_sink_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_into(
         tmp_path_factory.mktemp("kitchen-sink"), KITCHEN_SINK_SPECS, KITCHEN_SINK_PACKAGE, root=REPO
     )
+
+
+# --- shared by tests/delivery and tests/cluster -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def delivery_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The catalog (Clay, Loops, CleverTap) plus the synthetic `relay` (rate-limited) and `bulk`
+    (batching through a registered collector) destinations, generated once per session."""
+    from delivery.harness import SPECS, TEST_PACKAGE
+
+    root = tmp_path_factory.mktemp("delivery-package")
+    specs = root / "specs"
+    specs.mkdir()
+    catalog = (CLAY_SPEC, REPO / "specs" / "loops.yaml", REPO / "specs" / "clevertap.yaml")
+    for spec in (*catalog, SPECS / "relay.yaml", SPECS / "bulk.yaml"):
+        shutil.copy(spec, specs)
+    return generate_into(root, specs, TEST_PACKAGE)
+
+
+@pytest.fixture
+def fake() -> Iterator[Any]:
+    """The fake destination APIs (`delivery/fake_destination.py`), serving for one test."""
+    from delivery.conftest import CLEVERTAP_ACCOUNT, SECRETS
+    from delivery.fake_destination import FakeDestination
+
+    server = FakeDestination(
+        SECRETS["CLAY_SECRET_KEY"],
+        SECRETS["RELAY_API_KEY"],
+        SECRETS["BULK_PASSCODE"],
+        loops_key=SECRETS["LOOPS_API_KEY"],
+        clevertap_account=(CLEVERTAP_ACCOUNT, SECRETS["CLEVERTAP_PASSCODE"]),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+class Figures:
+    """(test, figure, value) rows a test folder prints in the terminal summary."""
+
+    def __init__(self, title: str, width: int) -> None:
+        self.title, self.width = title, width
+        self.rows: list[tuple[str, str, Any]] = []
+
+    def report(self, test: str, **figures: Any) -> None:
+        self.rows.extend((test, name, value) for name, value in figures.items())
+
+    def print(self, terminalreporter: Any) -> None:
+        if not self.rows:
+            return
+        terminalreporter.section(self.title)
+        for test, name, value in self.rows:
+            shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+            terminalreporter.write_line(f"{test:28} {name:{self.width}} {shown}")

@@ -4,8 +4,8 @@ The committed package is compiled once per session (about 25 s) into a temporary
 process imports the compiled package, checks that its hot modules really are C extensions, and
 writes what every catalog action and `route` give for a corpus of events (analytics.js shapes,
 odd values included) under several settings, from the decoded event and, through `run_json` and
-`route_json`, from its JSON: requests with secrets masked and revealed, or the error. This
-process computes the same with the Python package; the two must be equal, line by line.
+`route_json`, from its JSON: requests with secrets masked and revealed, or the error. A second
+child does the same with the Python package; the two must be equal, line by line.
 """
 
 from __future__ import annotations

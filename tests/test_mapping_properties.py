@@ -138,9 +138,15 @@ def mappings(depth: int = 2) -> st.SearchStrategy[Any]:
     return st.one_of(leaf, plain, *directives)
 
 
-def compiled(mapping: Any) -> Callable[[Mapping[str, Any]], Any]:
-    source = compile_function("mapped", mapping)
+def compiled(
+    mapping: Any, objects: tuple[tuple[str | int, ...], ...] = ()
+) -> Callable[[Mapping[str, Any]], Any]:
+    """The compiled mapping (`objects`: paths assumed to hold objects, see compile_function)."""
+    source = compile_function(
+        "mapped", mapping, objects=objects, source="SOURCE" if objects else ""
+    )
     namespace: dict[str, Any] = {"_m": runtime_mapping, "Any": Any, "Mapping": Mapping}
+    namespace["SOURCE"] = mapping
     exec(source, namespace)
     function: Callable[[Mapping[str, Any]], Any] = namespace["mapped"]
     return function
@@ -208,11 +214,7 @@ def test_compiled_with_assumed_objects_equals_interpreted(
     """Request bodies are compiled assuming their data and its `a` (there: `payload`) are
     objects; any other value goes to the interpreter. Either way: what `evaluate` gives."""
     assume(not problems(mapping))
-    source = compile_function("mapped", mapping, objects=(("a",),), source="SOURCE")
-    namespace: dict[str, Any] = {"_m": runtime_mapping, "Any": Any, "Mapping": Mapping}
-    namespace["SOURCE"] = mapping
-    exec(source, namespace)
-    function = namespace["mapped"]
+    function = compiled(mapping, objects=(("a",),))
     for event in [*data, *({"a": e} for e in data), ["not", "an", "object"]]:
         expected = outcome(lambda: evaluate(mapping, event))  # noqa: B023
         got = outcome(lambda: function(event))  # noqa: B023

@@ -267,10 +267,9 @@ def test_worked_examples_agree_with_the_step_by_step_path(
     package: Any, runtime: Any, slug: str, example: dict[str, Any]
 ) -> None:
     destination = package.get(slug)
-    try:
-        bound = destination.bind(example["settings"])
-    except Exception:  # examples of rejected settings have no request to compare
-        return
+    if (example.get("error") or {}).get("type") == "SettingsError":
+        pytest.skip("an example of rejected settings has no request to compare")
+    bound = destination.bind(example["settings"])
     event = example["event"]
     for action in destination.actions.values():
         fast = outcome(bound.run, action, event)

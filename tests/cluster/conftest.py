@@ -1,5 +1,8 @@
 """A three-node JetStream cluster for the tests of this folder, and their printed figures.
 
+The delivery tests' generated package and fake APIs (`delivery_package`, `fake`) come from
+tests/conftest.py, shared with tests/delivery.
+
 Without `nats-server` the tests are skipped, except in CI (`CI` set), where they must run:
 `.ci/run` installs Debian's `nats-server` package.
 """
@@ -13,25 +16,30 @@ from typing import Any
 
 import pytest
 
-# The delivery tests' generated package (Clay, rate-limited relay, batching bulk) and fake API.
-from delivery.conftest import delivery_package, fake  # noqa: F401 -- fixtures, re-used
+from conftest import Figures
 
 from .nats_cluster import NatsCluster, nats_server_path
 
-FIGURES: list[tuple[str, str, Any]] = []
-
-
-def report(test: str, **figures: Any) -> None:
-    FIGURES.extend((test, name, value) for name, value in figures.items())
+FIGURES = Figures("cluster figures", 34)
+report = FIGURES.report
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("cluster figures")
-    for test, name, value in FIGURES:
-        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-        terminalreporter.write_line(f"{test:28} {name:34} {shown}")
+    FIGURES.print(terminalreporter)
+
+
+def queue_settings(cluster: NatsCluster, stream: str, **options: Any) -> Any:
+    """JetStreamSettings of a queue on `cluster` in its own `stream` (three replicas)."""
+    from destinations._runtime.queue_settings import JetStreamSettings
+
+    values: dict[str, Any] = {
+        "stream": stream,
+        "replicas": 3,
+        "duplicate_window_seconds": 120.0,
+        "connect_timeout_seconds": 20.0,
+    }
+    values.update(options)
+    return JetStreamSettings(servers=tuple(cluster.urls), **values)
 
 
 def require_nats_server() -> None:

@@ -21,18 +21,8 @@ from destinations._runtime.queue_jetstream import (
 )
 from destinations._runtime.queue_settings import JetStreamSettings
 
+from .conftest import queue_settings
 from .nats_cluster import NatsCluster
-
-
-def settings(cluster: NatsCluster, stream: str, **options: Any) -> JetStreamSettings:
-    values: dict[str, Any] = {
-        "stream": stream,
-        "replicas": 3,
-        "duplicate_window_seconds": 120.0,
-        "connect_timeout_seconds": 20.0,
-    }
-    values.update(options)
-    return JetStreamSettings(servers=tuple(cluster.urls), **values)
 
 
 @pytest.fixture
@@ -48,7 +38,7 @@ def open_queue(
     ) -> JetStreamQueue:
         limits = {name: InstanceLimits(n) for name, n in concurrency.items()}
         queue = JetStreamQueue(
-            settings(nats_cluster, stream_name, **options), limits, lease_seconds
+            queue_settings(nats_cluster, stream_name, **options), limits, lease_seconds
         )
         queue.open()
         opened.append(queue)

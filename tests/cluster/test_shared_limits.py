@@ -10,16 +10,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from destinations._runtime.shared_limits import SharedRateLimiter
 from destinations._runtime.workspace import RateLimit
 
-from .conftest import report
+from .conftest import queue_settings, report
 from .nats_cluster import NatsCluster
-from .test_queue_jetstream import settings as queue_settings
 
 Interval = tuple[float, float]
 
@@ -134,7 +132,6 @@ def test_a_dead_process_slot_frees_after_its_expiry() -> None:
 def test_two_processes_share_the_limit_through_jetstream(
     nats_cluster: NatsCluster, stream_name: str
 ) -> None:
-    pytest.importorskip("nats")
     from destinations._runtime.queue_jetstream import InstanceLimits, JetStreamQueue
 
     limit = RateLimit(4, 0.5)

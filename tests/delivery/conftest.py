@@ -1,18 +1,11 @@
-"""Fixtures of the delivery tests, and the figures they print at the end of the run."""
+"""Secrets, workspaces and figures of the delivery tests (the generated package and the fake
+APIs, `delivery_package` and `fake`, are fixtures of tests/conftest.py, shared with tests/cluster)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from conftest import CLAY_SPEC, REPO, generate_into
-
-from .fake_destination import FakeDestination
-from .harness import SPECS, TEST_PACKAGE
+from conftest import Figures
 
 # Secrets of the tests: each must never appear in a log, an error, the metrics or the queue.
 SECRETS = {
@@ -27,48 +20,13 @@ SECRETS = {
 }
 CLEVERTAP_ACCOUNT = "TEST-ACC-1"
 
-# (test, figure, value) printed in the terminal summary, whatever -r options are given.
-FIGURES: list[tuple[str, str, Any]] = []
-
-
-def report(test: str, **figures: Any) -> None:
-    FIGURES.extend((test, name, value) for name, value in figures.items())
+# Printed in the terminal summary, whatever -r options are given.
+FIGURES = Figures("delivery figures", 32)
+report = FIGURES.report
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("delivery figures")
-    for test, name, value in FIGURES:
-        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-        terminalreporter.write_line(f"{test:28} {name:32} {shown}")
-
-
-@pytest.fixture(scope="session")
-def delivery_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The catalog (Clay, Loops, CleverTap) plus the synthetic `relay` (rate-limited) and `bulk`
-    (batching through a registered collector) destinations."""
-    root = tmp_path_factory.mktemp("delivery-package")
-    specs = root / "specs"
-    specs.mkdir()
-    catalog = (CLAY_SPEC, REPO / "specs" / "loops.yaml", REPO / "specs" / "clevertap.yaml")
-    for spec in (*catalog, SPECS / "relay.yaml", SPECS / "bulk.yaml"):
-        shutil.copy(spec, specs)
-    return generate_into(root, specs, TEST_PACKAGE)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeDestination]:
-    server = FakeDestination(
-        SECRETS["CLAY_SECRET_KEY"],
-        SECRETS["RELAY_API_KEY"],
-        SECRETS["BULK_PASSCODE"],
-        loops_key=SECRETS["LOOPS_API_KEY"],
-        clevertap_account=(CLEVERTAP_ACCOUNT, SECRETS["CLEVERTAP_PASSCODE"]),
-    )
-    server.start()
-    yield server
-    server.stop()
+    FIGURES.print(terminalreporter)
 
 
 def workspace_data(fake_url: str, port: int, **delivery: Any) -> dict[str, Any]:
