@@ -22,7 +22,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import logs
@@ -149,6 +149,7 @@ class Worker:
         secrets: frozenset[str],
         lease_seconds: float = 60.0,
         poll_seconds: float = 0.25,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.instance = instance
         self.queue = queue
@@ -159,7 +160,8 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.collector: BatchCollector = collector_for(instance)
-        self.limiter = RateLimiter(instance.rate) if instance.rate else None
+        # `limiter`: one shared with other processes (JetStream), in place of the worker's own.
+        self.limiter = limiter or (RateLimiter(instance.rate) if instance.rate else None)
         self.wake = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         # Leasing follows free slots, but a batch collector may split jobs into more requests:
@@ -364,11 +366,13 @@ class Delivery:
         queue: Queue,
         metrics: DeliveryMetrics,
         poll_seconds: float = 0.25,
+        limiter_for: Callable[[str], RateLimiter | None] | None = None,
     ) -> None:
         self.workspace = workspace
         self.queue = queue
         self.metrics = metrics
         self.poll_seconds = poll_seconds
+        self.limiter_for = limiter_for  # instance name -> a limiter shared by all workers
         self.stopping = asyncio.Event()
         self.settler = Settler(queue)
         self.workers: dict[str, Worker] = {}
@@ -388,6 +392,7 @@ class Delivery:
                 secrets,
                 self.workspace.lease_seconds,
                 self.poll_seconds,
+                self.limiter_for(name) if self.limiter_for else None,
             )
             self.workers[name] = worker
             self._tasks.append(asyncio.create_task(worker.run(self.stopping)))

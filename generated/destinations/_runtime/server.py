@@ -119,16 +119,16 @@ class Service:
         if released:
             log.info("jobs of a previous run are leased again", extra={"jobs": released})
         workspace = self.workspace
-        shared_limiter = getattr(self.queue, "shared_limiter", None)  # the JetStream queue's
         if workspace.queue is not None:
             from .queue_jetstream import worker_view
 
             workspace = worker_view(workspace)
-        self.delivery = Delivery(workspace, self.queue, self.metrics, self.poll_seconds)
+        # The JetStream queue's limits hold for all workers together.
+        shared_limiter = getattr(self.queue, "shared_limiter", None)
+        self.delivery = Delivery(
+            workspace, self.queue, self.metrics, self.poll_seconds, limiter_for=shared_limiter
+        )
         self.delivery.start()
-        if shared_limiter is not None:  # limits that hold for all workers together
-            for name, worker in self.delivery.workers.items():
-                worker.limiter = shared_limiter(name) or worker.limiter
         log.info(
             "delivery started",
             extra={
