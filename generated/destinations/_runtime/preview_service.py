@@ -13,7 +13,9 @@ schemas written there before any action runs. Answers:
 * `GET /catalog`, `GET /openapi.json`.
 
 No state, no outbound calls. Password settings are shown as `***`: requests are rebuilt with
-`***` in their place, and an event value equal to a secret is masked too.
+`***` in their place, and an event value equal to a secret is masked too, unless the value is a
+name or fixed value the description publishes (a property name, an enum or const value): that
+string is public already, and masking it would break the shape the description promises.
 """
 
 from __future__ import annotations
@@ -85,8 +87,27 @@ def parse_body(body: bytes) -> Any:
     return data
 
 
+def _published(document: Any) -> frozenset[str]:
+    """The strings the description makes public: property names, enum and const values."""
+    found: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            found.update(k for k in node.get("properties", ()) if isinstance(k, str))
+            found.update(v for v in node.get("enum", ()) if isinstance(v, str))
+            if isinstance(node.get("const"), str):
+                found.add(node["const"])
+            stack.extend(node.values())
+    return frozenset(found)
+
+
 def _hide(value: Any, secrets: frozenset[str]) -> Any:
-    """Strings (values or keys) equal to a secret become `***`; everything else is kept."""
+    """Strings (values or keys) equal to a secret become `***`; everything else is kept.
+
+    Callers leave out of `secrets` the strings the description publishes (see `_published`)."""
     if not secrets:
         return value
     if isinstance(value, str):
@@ -98,11 +119,12 @@ def _hide(value: Any, secrets: frozenset[str]) -> Any:
     return value
 
 
-def _shown_request(request: Any, secrets: frozenset[str]) -> dict[str, Any]:
+def _shown_request(request: Any, secrets: frozenset[str], hidden: frozenset[str]) -> dict[str, Any]:
+    """The request as shown: secrets masked in the URL and headers, `hidden` strings in the body."""
     shown: dict[str, Any] = request.to_dict()  # rebuilt with password settings as "***"
     shown["url"] = mask_secrets(shown["url"], secrets)
     shown["headers"] = {k: mask_secrets(v, secrets) for k, v in shown["headers"].items()}
-    shown["json"] = _hide(shown["json"], secrets)
+    shown["json"] = _hide(shown["json"], hidden)
     return shown
 
 
@@ -136,6 +158,7 @@ class PreviewService:
         text = resources.files(self.package.__name__).joinpath("openapi.json").read_text("utf-8")
         self.document: dict[str, Any] = json.loads(text)
         self.checker = SchemaChecker(self.document)
+        self.published = _published(self.document.get("components", {}))
         self.routes: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {
             _segments(path): {method.upper(): op for method, op in item.items()}
             for path, item in self.document["paths"].items()
@@ -259,8 +282,9 @@ class PreviewService:
             payload = action.payload(event)
         except (PayloadValidationError, DestinationError) as exc:
             return 422, _error(exc, secrets), []
-        shown = [_shown_request(r, secrets) for r in requests]
-        return 200, {"payload": _hide(payload, secrets), "requests": shown}, []
+        hidden = secrets - self.published
+        shown = [_shown_request(r, secrets, hidden) for r in requests]
+        return 200, {"payload": _hide(payload, hidden), "requests": shown}, []
 
     def _route(self, dest: Destination, event: dict[str, Any], settings: dict[str, Any]) -> Answer:
         secrets = dest.secrets(settings)
@@ -268,7 +292,10 @@ class PreviewService:
             requests = dest.route(event, settings)
         except (PayloadValidationError, DestinationError) as exc:
             return 422, _error(exc, secrets), []
-        result: dict[str, Any] = {"requests": [_shown_request(r, secrets) for r in requests]}
+        hidden = secrets - self.published
+        result: dict[str, Any] = {
+            "requests": [_shown_request(r, secrets, hidden) for r in requests]
+        }
         if not requests:
             result["note"] = dest.no_action_note(event)
         return 200, result, []
