@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,14 @@ def run(root: Path, *args: str) -> int:
     return main(["--root", str(root), "-q", *args])
 
 
+def write_hook(root: Path, function: str, code: str) -> Path:
+    """The generated stub of `function` (the file's last) replaced by `code`, as a user would."""
+    hooks_file = root / "specs" / "hooked_hooks.py"
+    text = hooks_file.read_text("utf-8")
+    hooks_file.write_text(text[: text.index(f"\n\ndef {function}")] + code, "utf-8")
+    return hooks_file
+
+
 EVENT = {"type": "track", "event": "Signed Up", "properties": {"score": 2.5}}
 SETTINGS = {"api_key": "sk_live_SECRET123"}
 
@@ -112,11 +121,7 @@ def test_written_hooks_run_and_are_never_overwritten(
 ) -> None:
     root = project(tmp_path, "hooks_impl_pkg", AFTER)
     assert run(root, "generate") == 0
-    hooks_file = root / "specs" / "hooked_hooks.py"
-    stubbed = hooks_file.read_text("utf-8")
-    # Replace the stub with an implementation, as a user would.
-    start = stubbed.index("\n\ndef send_after_payload")
-    hooks_file.write_text(stubbed[:start] + IMPLEMENTATION, "utf-8")
+    hooks_file = write_hook(root, "send_after_payload", IMPLEMENTATION)
     written = hooks_file.read_text("utf-8")
     assert run(root, "validate") == 0
     assert run(root, "generate") == 0
@@ -142,12 +147,10 @@ def test_build_request_hook_replaces_the_request_and_secrets_stay_masked(
 ) -> None:
     root = project(tmp_path, "hooks_build_pkg", BUILD)
     assert run(root, "generate") == 0
-    hooks_file = root / "specs" / "hooked_hooks.py"
-    text = hooks_file.read_text("utf-8")
-    start = text.index("\n\ndef send_build_request")
-    hooks_file.write_text(
-        text[:start]
-        + '''
+    write_hook(
+        root,
+        "send_build_request",
+        '''
 
 def send_build_request(payload: models.SendPayload, settings: models.Settings) -> list[HookRequest]:
     """Per-region host; the key goes in a header and (badly) in the URL."""
@@ -160,7 +163,6 @@ def send_build_request(payload: models.SendPayload, settings: models.Settings) -
         )
     ]
 ''',
-        "utf-8",
     )
     assert run(root, "generate") == 0
     package = import_generated(root / "generated", "hooks_build_pkg")
@@ -208,13 +210,13 @@ def test_secrets_a_hook_encodes_are_masked_too(
 ) -> None:
     root = project(tmp_path, "hooks_encoded_pkg", BUILD)
     assert run(root, "generate") == 0
-    hooks_file = root / "specs" / "hooked_hooks.py"
-    text = hooks_file.read_text("utf-8")
-    hooks_file.write_text(
-        text[: text.index("\n\ndef send_build_request")]
-        + '''
+    write_hook(
+        root,
+        "send_build_request",
+        '''
 
 import base64
+import importlib
 from urllib.parse import quote
 
 
@@ -230,7 +232,6 @@ def send_build_request(payload: models.SendPayload, settings: models.Settings) -
         )
     ]
 ''',
-        "utf-8",
     )
     assert run(root, "generate") == 0
     package = import_generated(root / "generated", "hooks_encoded_pkg")
@@ -241,3 +242,65 @@ def send_build_request(payload: models.SendPayload, settings: models.Settings) -
     for form in (secret, quote(secret, safe=""), basic):
         assert form not in shown
     assert request.url.endswith(quote(secret, safe=""))  # the real request keeps it
+
+
+FAILING = '''
+
+def send_after_payload(payload: models.SendPayload, settings: models.Settings) -> models.SendPayload:
+    """A bug: the message it raises carries the key."""
+    raise ValueError("bad score for key " + settings.api_key.get_secret_value())
+'''
+
+
+@pytest.mark.parametrize(("written", "status"), [(None, 501), (FAILING, 500)])
+def test_the_preview_service_names_a_hook_that_fails_or_is_a_stub(
+    tmp_path: Path,
+    import_generated: Callable[..., ModuleType],
+    written: str | None,
+    status: int,
+) -> None:
+    """A hook is hand-written code: its failure is the service's (500), a stub is 501, and
+    either answer names the hook, documented in the OpenAPI description, secrets masked."""
+    package_name = f"hooks_service_{status}_pkg"
+    root = project(tmp_path, package_name, AFTER)
+    assert run(root, "generate") == 0
+    if written is not None:
+        write_hook(root, "send_after_payload", written)
+        assert run(root, "generate") == 0
+    package = import_generated(root / "generated", package_name)
+    service = importlib.import_module(f"{package_name}._runtime.preview_service")
+    app = service.create_app(package)
+    body = json.dumps({"event": EVENT, "settings": SETTINGS}).encode()
+    for path in ("/destinations/hooked/actions/send/preview", "/destinations/hooked/route"):
+        answer, data, _ = app.handle("POST", path, {"content-type": "application/json"}, body)
+        assert answer == status, data
+        error = data["error"]
+        assert "hook 'after_payload' of hooked action 'send'" in error["message"]
+        assert "SECRET123" not in json.dumps(data)
+        if status == 500:
+            assert error["type"] == "HookError"
+            assert "raised ValueError: bad score for key ***" in error["message"]
+        else:
+            assert error["type"] == "HookNotImplementedError"
+        responses = app.document["paths"][path]["post"]["responses"]
+        assert str(status) in responses
+        assert (
+            app.checker.problems(
+                data, responses[str(status)]["content"]["application/json"]["schema"]
+            )
+            == []
+        )
+
+
+def test_a_hook_that_raises_is_a_hook_error_naming_it(
+    tmp_path: Path, import_generated: Callable[..., ModuleType]
+) -> None:
+    root = project(tmp_path, "hooks_raise_pkg", AFTER)
+    assert run(root, "generate") == 0
+    write_hook(root, "send_after_payload", FAILING)
+    assert run(root, "generate") == 0
+    package = import_generated(root / "generated", "hooks_raise_pkg")
+    hooks = importlib.import_module("hooks_raise_pkg._runtime.hooks")
+    with pytest.raises(hooks.HookError, match=r"hook 'after_payload' .* raised ValueError") as info:
+        package.get("hooked").route(EVENT, SETTINGS)
+    assert isinstance(info.value.__cause__, ValueError)  # the hook's own error, for its traceback

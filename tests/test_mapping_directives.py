@@ -64,6 +64,8 @@ def path(text: str) -> dict[str, str]:
         ("address2Line", "address2_line", "address2Line"),
         ("  spaced -- out  ", "spaced_out", "spacedOut"),
         ("___", "", ""),
+        ("İstanbul Code", "istanbul_code", "istanbulCode"),  # lower() adds a mark: left out
+        ("☃", "", ""),
     ],
 )
 def test_key_cases(key: str, snake: str, camel: str) -> None:
@@ -92,15 +94,25 @@ def test_keys_leaves_non_objects_alone() -> None:
     assert both({"k": {"@keys": {"value": path("$.nope"), "case": "upper"}}}, {}) == {}
 
 
+def test_keys_without_letters_or_digits_have_no_snake_or_camel_form() -> None:
+    event = {"o": {"☃": 1, "_": 2, "": 3, "ok": 4}}
+    for case in ("snake", "camel"):
+        assert both({"@keys": {"value": path("$.o"), "case": case}}, event) == {"ok": 4}
+    for case in ("lower", "upper", "keep"):  # these change letters only: every key stays
+        assert len(both({"@keys": {"value": path("$.o"), "case": case}}, event)) == 4
+
+
 ascii_keys = st.text(alphabet="aZb 9_-Q", max_size=8)
+any_keys = st.one_of(ascii_keys, st.text(max_size=8))
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.dictionaries(ascii_keys, st.integers(), max_size=6))
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(any_keys, st.integers(), max_size=6))
 def test_snake_case_is_idempotent_and_keeps_values(obj: dict[str, int]) -> None:
     once = runtime_mapping.rename_keys(obj, {}, "snake")
     assert runtime_mapping.rename_keys(once, {}, "snake") == once
-    assert all(re.fullmatch(r"[a-z0-9]*(_[a-z0-9]+)*", k) for k in once)
+    # snake_case as invariants check it: lower-case words of letters and digits, never empty
+    assert all(re.fullmatch(r"[^\W_]+(_[^\W_]+)*", k) and k == k.lower() for k in once), once
     assert set(once.values()) <= set(obj.values())
     # The value kept for a name is the last one that lands on it.
     for name, value in once.items():

@@ -549,13 +549,20 @@ def words(key: str) -> list[str]:
     return [w for chunk in _WORD.findall(key) for w in _CAMEL_BOUNDARY.split(chunk) if w]
 
 
+def _letters(word: str) -> str:
+    """`word` without what is not a letter or digit: lower() may add marks ("İ" -> "i̇")."""
+    return word if word.isalnum() else "".join(_WORD.findall(word))
+
+
 def change_case(key: str, case: str) -> str:
+    """`key` in `case`; snake and camel keep only letters and digits, so a key with none
+    becomes "" (and rename_keys leaves it out)."""
     if case == "snake":
-        return "_".join(w.lower() for w in words(key))
+        return "_".join(filter(None, (_letters(w.lower()) for w in words(key))))
     if case == "camel":
-        parts = words(key)
+        parts = [w for w in (_letters(w.lower()) for w in words(key)) if w]
         return (
-            "".join([parts[0].lower(), *(w[:1].upper() + w[1:].lower() for w in parts[1:])])
+            "".join([parts[0], *(_letters(w[:1].upper()) + w[1:] for w in parts[1:])])
             if parts
             else ""
         )
@@ -567,10 +574,12 @@ def change_case(key: str, case: str) -> str:
 
 
 _CASE_CHANGES: dict[str, dict[str, str]] = {}  # case -> key -> changed key (keys repeat a lot)
+_WORDY_CASES = frozenset({"snake", "camel"})  # cases that can leave a key nothing: "☃" -> ""
 
 
 def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
-    """@keys: renamed keys as given, other keys in `case`; a later duplicate wins in place."""
+    """@keys: renamed keys as given, other keys in `case`; a later duplicate wins in place.
+    A key that `snake` or `camel` leaves empty (no letter or digit) is left out."""
     if not isinstance(value, dict):
         return value
     if case == "keep" and not rename:
@@ -578,6 +587,7 @@ def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
     known = _CASE_CHANGES.setdefault(case, {})
     if len(known) > 8192:  # bounded: hostile events may bring endless new keys
         known.clear()
+    wordy = case in _WORDY_CASES
     result: dict[str, Any] = {}
     for key, item in value.items():
         if key in rename:
@@ -586,7 +596,8 @@ def rename_keys(value: Any, rename: Mapping[str, str], case: str) -> Any:
         new = known.get(key)
         if new is None:
             new = known[key] = change_case(key, case)
-        result[new] = item
+        if new or not wordy:
+            result[new] = item
     return result
 
 

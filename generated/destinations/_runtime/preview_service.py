@@ -10,6 +10,7 @@ schemas written there before any action runs. Answers:
 * `POST /destinations/{slug}/actions/{key}/preview` `{event, settings}`: 200 with the payload
   and the requests, or 422 with the field errors;
 * `POST /destinations/{slug}/route` `{event, settings}`: the requests of the matching presets;
+* 500 or 501 (operations whose actions have hooks): a hook failed, or is still the stub;
 * `GET /catalog`, `GET /openapi.json`.
 
 No state, no outbound calls. Password settings are shown as `***`: requests are rebuilt with
@@ -29,6 +30,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .core import MASK, Destination, DestinationError, PayloadValidationError, mask_secrets
+from .hooks import HookError, HookNotImplementedError
 from .schema_check import SchemaChecker
 
 Scope = dict[str, Any]
@@ -133,6 +135,14 @@ def _internal_error(exc: Exception) -> tuple[int, dict[str, Any]]:
     sys.stderr.write(f"preview service: internal error {type(exc).__name__}\n")
     message = "internal error of the preview service"
     return 500, {"error": {"type": "InternalError", "message": message, "field": None}}
+
+
+def _status(exc: Exception) -> int:
+    """422 for an event or settings the action rejects; a hook that fails is hand-written code
+    at fault (500), or not written yet (501). Either way the message names the hook."""
+    if isinstance(exc, HookNotImplementedError):
+        return 501
+    return 500 if isinstance(exc, HookError) else 422
 
 
 def _error(exc: Exception, secrets: frozenset[str]) -> dict[str, Any]:
@@ -276,27 +286,24 @@ class PreviewService:
         self, dest: Destination, key: str, event: dict[str, Any], settings: dict[str, Any]
     ) -> Answer:
         secrets = dest.secrets(settings)
-        action = dest.action(key)
-        try:
-            requests = action.requests(event, settings)
-            payload = action.payload(event)
-        except (PayloadValidationError, DestinationError) as exc:
-            return 422, _error(exc, secrets), []
         hidden = secrets - self.published
-        shown = [_shown_request(r, secrets, hidden) for r in requests]
+        action = dest.action(key)
+        try:  # showing a request built by a hook runs the hook again, on masked settings
+            shown = [_shown_request(r, secrets, hidden) for r in action.requests(event, settings)]
+            payload = action.payload(event)
+        except (PayloadValidationError, DestinationError, HookError) as exc:
+            return _status(exc), _error(exc, secrets), []
         return 200, {"payload": _hide(payload, hidden), "requests": shown}, []
 
     def _route(self, dest: Destination, event: dict[str, Any], settings: dict[str, Any]) -> Answer:
         secrets = dest.secrets(settings)
-        try:
-            requests = dest.route(event, settings)
-        except (PayloadValidationError, DestinationError) as exc:
-            return 422, _error(exc, secrets), []
         hidden = secrets - self.published
-        result: dict[str, Any] = {
-            "requests": [_shown_request(r, secrets, hidden) for r in requests]
-        }
-        if not requests:
+        try:
+            shown = [_shown_request(r, secrets, hidden) for r in dest.route(event, settings)]
+        except (PayloadValidationError, DestinationError, HookError) as exc:
+            return _status(exc), _error(exc, secrets), []
+        result: dict[str, Any] = {"requests": shown}
+        if not shown:
             result["note"] = dest.no_action_note(event)
         return 200, result, []
 

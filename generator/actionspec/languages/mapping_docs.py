@@ -190,8 +190,10 @@ DOCS: tuple[DirectiveDoc, ...] = (
         "An object with its keys changed: a key found in `rename` gets its new name (and no case "
         'change); every other key gets `case` (default `keep`). `snake`: "First Name" -> '
         '`first_name`, "accountType" -> `account_type`, "HTTPServer" -> `http_server`; `camel`: '
-        "`firstName`. Key order is kept; when two keys land on the same name, the later value "
-        "wins at the first key's place. Values that are not objects are returned as they are.",
+        '`firstName`. `snake` and `camel` keep only letters and digits ("İstanbul" -> '
+        '`istanbul`), so a key with none ("☃", "_") has no such form and is left out. Key '
+        "order is kept; when two keys land on the same name, the later value wins at the first "
+        "key's place. Values that are not objects are returned as they are.",
         {"@keys": {"value": {"@path": "$.traits"}, "case": "snake", "rename": {"gender": "sex"}}},
     ),
     DirectiveDoc(

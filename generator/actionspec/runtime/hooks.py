@@ -22,7 +22,8 @@ __all__ = ["ActionHooks", "HookError", "HookNotImplementedError", "HookRequest"]
 
 
 class HookError(RuntimeError):
-    """A hook failed or returned something unusable; names the destination, action and hook."""
+    """A hook failed or returned something unusable; names the destination, action and hook.
+    What a hook itself raised is its `__cause__`."""
 
 
 class HookNotImplementedError(HookError, NotImplementedError):
@@ -64,7 +65,7 @@ class ActionHooks:
     def run_before_mapping(self, event: Mapping[str, Any], settings: Any) -> dict[str, Any]:
         if self.before_mapping is None:
             return dict(event)
-        result = self.before_mapping(dict(event), settings)
+        result = self._call("before_mapping", self.before_mapping, dict(event), settings)
         if not isinstance(result, dict):
             raise self._bad("before_mapping", "an event (dict)", result)
         return result
@@ -73,7 +74,7 @@ class ActionHooks:
         if self.after_payload is None:
             return payload
         model = self.payload_model.model_validate(payload)
-        result = self.after_payload(model, settings)
+        result = self._call("after_payload", self.after_payload, model, settings)
         if not isinstance(result, self.payload_model):
             raise self._bad("after_payload", f"a {self.payload_model.__name__}", result)
         try:  # a hook may break the payload's rules: report it like any invalid payload
@@ -87,10 +88,24 @@ class ActionHooks:
 
     def run_build_request(self, payload: dict[str, Any], settings: Any) -> list[HookRequest]:
         assert self.build_request is not None
-        result = self.build_request(self.payload_model.model_validate(payload), settings)
+        model = self.payload_model.model_validate(payload)
+        result = self._call("build_request", self.build_request, model, settings)
         if not isinstance(result, list) or not all(isinstance(r, HookRequest) for r in result):
             raise self._bad("build_request", "a list of HookRequest", result)
         return result
+
+    def _call(self, hook: str, function: Callable[[Any, Any], Any], *args: Any) -> Any:
+        """`function(*args)`; what it raises becomes a HookError naming the hook, except the
+        errors a hook may mean: rejecting the payload, or its own stub's HookError."""
+        try:
+            return function(*args)
+        except (HookError, PayloadValidationError):
+            raise
+        except Exception as exc:
+            raise HookError(
+                f"hook '{hook}' of {self.destination} action '{self.action}' raised "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     def _bad(self, hook: str, expected: str, got: Any) -> HookError:
         return HookError(

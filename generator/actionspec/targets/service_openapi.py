@@ -223,6 +223,10 @@ def _error_responses(*statuses: str) -> dict[str, Any]:
         "415": "The body is not `application/json`.",
         "422": "The event or settings were read, but the action rejects them: `field` names the"
         " field (a JSON pointer into the payload) or setting at fault.",
+        "500": "A hand-written hook failed: it raised, or returned something unusable. The"
+        " message names the hook.",
+        "501": "A hook the spec declares is still the generated stub: write it in the spec's"
+        " hooks module.",
     }
     return {
         status: {
@@ -231,6 +235,11 @@ def _error_responses(*statuses: str) -> dict[str, Any]:
         }
         for status in statuses
     }
+
+
+def _hook_statuses(hooked: bool) -> tuple[str, ...]:
+    """What an operation that runs hooks may also answer: they are hand-written code."""
+    return ("500", "501") if hooked else ()
 
 
 def _json_body(schema: dict[str, Any], examples: list[ir.Example]) -> dict[str, Any]:
@@ -282,8 +291,7 @@ def _destination_operations(
         body = bodies[action.key]
         body_schema = _prefix_refs(body, api_prefix) if body is not None else {"type": "null"}
         method: dict[str, Any] = {"const": action.request.method}
-        hooks = dest.raw.get("actions", {}).get(action.key, {}).get("hooks", {})
-        if "build_request" in hooks:  # hand-written code builds the requests: any shape
+        if "build_request" in action.hooks:  # hand-written code builds the requests: any shape
             method = {"type": "string"}
             body_schema = {"description": "Built by the action's `build_request` hook."}
         schemas[f"{base}.Request"] = {
@@ -329,7 +337,9 @@ def _destination_operations(
                 ),
                 "responses": {
                     "200": _json_response("The payload and requests.", _ref(f"{base}.Result")),
-                    **_error_responses("400", "413", "415", "422"),
+                    **_error_responses(
+                        "400", "413", "415", "422", *_hook_statuses(bool(action.hooks))
+                    ),
                 },
             }
         }
@@ -366,7 +376,9 @@ def _destination_operations(
             ),
             "responses": {
                 "200": _json_response("The requests.", _ref(f"{module}.RouteResult")),
-                **_error_responses("400", "413", "415", "422"),
+                **_error_responses(
+                    "400", "413", "415", "422", *_hook_statuses(any(a.hooks for a in dest.actions))
+                ),
             },
         }
     }
