@@ -156,6 +156,8 @@ def test_empty_object_stays() -> None:
         ({"multi_s": 5}, {"multi_s": ["5"]}),
         ({"obj_multi": {"a": "x", "n": "1"}}, {"obj_multi": [{"a": "x", "n": 1}]}),
         ({"s": ["only"], "n": ["8"]}, {"s": "only", "n": 8}),
+        # AJV: [null] is null, which is coerced where null is not allowed
+        ({"s": [None], "n": [None], "b": [None]}, {"s": "", "n": 0, "b": False}),
         ({"dt": 1709634030}, {"dt": 1709634030}),
         ({"dt": "2024-03-05"}, {"dt": "2024-03-05"}),
         (

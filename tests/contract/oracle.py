@@ -108,6 +108,8 @@ def _scalar_or_object(field: ir.Field, raw: Any) -> Expect:
             return Expect(UNKNOWN)
         if len(raw) != 1 or isinstance(raw[0], list | dict):
             return Expect(ERROR)
+        if raw[0] is None:  # AJV reads [null] as null, and coerces null where null is not allowed
+            return _null_item(field)
         return _scalar_or_object(field, raw[0])
     if field.type == "object":
         return _object(field, raw) if isinstance(raw, dict) else Expect(ERROR)
@@ -115,6 +117,25 @@ def _scalar_or_object(field: ir.Field, raw: Any) -> Expect:
         return Expect(ERROR)
     result = _SCALARS[field.type](raw)
     return _constrained(field, result) if result.kind in (VALUE, VALUE_OR_ERROR) else result
+
+
+# What AJV coerces null to, by field type (a datetime's "" is no date: an error).
+_NULL_AS: dict[str, Any] = {
+    "string": "",
+    "text": "",
+    "password": "",
+    "number": 0,
+    "integer": 0,
+    "boolean": False,
+}
+
+
+def _null_item(field: ir.Field) -> Expect:
+    if field.allow_null:
+        return Expect(VALUE, None)
+    if field.type not in _NULL_AS:
+        return Expect(ERROR)
+    return _constrained(field, Expect(VALUE, _NULL_AS[field.type]))
 
 
 def _string(raw: Any) -> Expect:
