@@ -4,9 +4,12 @@ nox -s generate            regenerate generated/ from specs/
 nox -s generate -- --check fail (naming the files) when generated/ is stale
 nox -s build               wheels and sdists of actionspec and the generated package
 nox -s bench               speed figures (not part of the default run)
+nox -s fuzz                the property tests with fresh random draws (20x the contract's)
 """
 
 from __future__ import annotations
+
+import os
 
 import nox
 
@@ -75,6 +78,32 @@ def build(session: nox.Session) -> None:
     session.run("python", "-m", "build", "--outdir", "dist/actionspec", ".")
     session.run("python", "-m", "build", "--outdir", "dist/generated", GENERATED)
     session.run("twine", "check", "--strict", "dist/actionspec/*", "dist/generated/*")
+
+
+# The test files whose properties draw events, mappings, triggers, payloads and requests.
+PROPERTY_TESTS = [
+    "tests/contract",
+    "tests/test_mapping_properties.py",
+    "tests/test_mapping_directives.py",
+    "tests/test_triggers_properties.py",
+    "tests/test_payload_compiled.py",
+    "tests/test_runtime_payload.py",
+    "tests/test_event_json.py",
+    "tests/test_service_schemathesis.py",
+]
+
+
+@nox.session(python=PYTHON, default=False)
+def fuzz(session: nox.Session) -> None:
+    """Explore: the suite's property tests draw fixed examples; this draws fresh ones (a new
+    seed each run, printed by hypothesis on failure) and 1,200 per contract property.
+    `nox -s fuzz -- tests/contract -x` narrows it."""
+    install_toolkit(session, "test")
+    session.install("-e", f"{GENERATED}[serve]")
+    session.env["ACTIONSPEC_EXPLORE"] = "1"
+    examples = os.environ.get("ACTIONSPEC_CONTRACT_EXAMPLES", "1200")
+    session.env["ACTIONSPEC_CONTRACT_EXAMPLES"] = examples
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or PROPERTY_TESTS))
 
 
 @nox.session(python=PYTHON, default=False)

@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 from schemathesis import Config, GenerationMode
 
 import destinations
-from conftest import KITCHEN_SINK_PACKAGE, imported
+from conftest import EXPLORE, KITCHEN_SINK_PACKAGE, imported
 from destinations._runtime.preview_service import create_app
 
 CONFIG = Config.from_dict(
     {
-        "generation": {"max-examples": 25},
+        "generation": {"max-examples": 25, "deterministic": not EXPLORE},
         "checks": {"positive_data_acceptance": {"expected-statuses": ["200", "422"]}},
     }
 )
