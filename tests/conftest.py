@@ -34,6 +34,15 @@ KITCHEN_SINK_PACKAGE = "kitchen_sink_pkg"
 CLAY_SPEC = REPO / "specs" / "clay.yaml"
 
 
+def ordered(value: Any) -> Any:
+    """A comparable form of JSON that keeps dict key order: `==` on it also compares order."""
+    if isinstance(value, dict):
+        return [("{}", [(k, ordered(v)) for k, v in value.items()])]
+    if isinstance(value, list):
+        return [ordered(v) for v in value]
+    return value
+
+
 def make_config(root: Path, specs_dir: Path, package: str, output: Path | None = None) -> Config:
     return Config(
         root=root,

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import ordered
+
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = sorted(ROOT.joinpath("specs").glob("*.y*ml"))
 
@@ -37,15 +39,6 @@ def package() -> Iterator[Any]:
         yield importlib.import_module("destinations")
     finally:
         sys.path.remove(generated)
-
-
-def ordered(value: Any) -> Any:
-    """A comparable form that keeps dict key order."""
-    if isinstance(value, dict):
-        return [("{}", [(k, ordered(v)) for k, v in value.items()])]
-    if isinstance(value, list):
-        return [ordered(v) for v in value]
-    return value
 
 
 def run_example(package: Any, slug: str, example: dict[str, Any]) -> list[Any]:

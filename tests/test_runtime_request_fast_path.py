@@ -32,6 +32,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import ordered
+
 REPO = Path(__file__).resolve().parents[1]
 SLOT = re.compile(r"{{\s*([^{}]*?)\s*}}")
 SETTINGS_FOR_TESTS = settings(
@@ -85,15 +87,6 @@ def reference_request(
     if masked:
         url = url.replace("%2A%2A%2A", "***")
     return (template.method, url, list(headers.items()), ordered(body), action.key)
-
-
-def ordered(value: Any) -> Any:
-    """A comparable form that keeps dict key order."""
-    if isinstance(value, dict):
-        return ("{}", [(k, ordered(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return [ordered(v) for v in value]
-    return value
 
 
 def shown(request: Any) -> tuple[Any, ...]:

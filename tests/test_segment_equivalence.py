@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from conftest import ordered
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "segment_reference"
 PROBE_SPECS = ROOT / "tests" / "specs" / "probe"
@@ -106,15 +108,6 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     finally:
         for entry in added:
             sys.path.remove(entry)
-
-
-def ordered(value: Any) -> Any:
-    """A comparable form that keeps dict key order (lists of items, recursively)."""
-    if isinstance(value, dict):
-        return [("{}", [(k, ordered(v)) for k, v in value.items()])]
-    if isinstance(value, list):
-        return [ordered(v) for v in value]
-    return value
 
 
 def _our_requests(package: Any, dest: Any, case: dict[str, Any]) -> list[Any]:
