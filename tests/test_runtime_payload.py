@@ -158,6 +158,9 @@ def test_empty_object_stays() -> None:
         ({"s": ["only"], "n": ["8"]}, {"s": "only", "n": 8}),
         # AJV: [null] is null, which is coerced where null is not allowed
         ({"s": [None], "n": [None], "b": [None]}, {"s": "", "n": 0, "b": False}),
+        # ... and under a union (allowNull) it coerces the item even where it is of a type
+        ({"s_null": [None], "n_null": [None]}, {"s_null": "", "n_null": 0}),
+        ({"s_null": [1], "n_null": [True]}, {"s_null": "1", "n_null": 1}),
         ({"dt": 1709634030}, {"dt": 1709634030}),
         ({"dt": "2024-03-05"}, {"dt": "2024-03-05"}),
         (
@@ -184,6 +187,11 @@ def test_coercion(fields: dict[str, Any], expected: dict[str, Any]) -> None:
         ({"b": 2}, "B must be a boolean but it was a number."),
         ({"s": ["a", "b"]}, "S must be a string but it was an array."),
         ({"s": {"a": 1}}, "S must be a string but it was an object."),
+        # AJV unwraps one level, and only a scalar; under a union it never keeps the item as is
+        ({"s": [["a"]]}, "S must be a string but it was an array."),
+        ({"obj_open": [{"a": 1}]}, "Obj_open must be an object but it was an array."),
+        ({"s_null": ["x"]}, "S_null must be a string or null but it was a string."),
+        ({"n_null": [2]}, "N_null must be a number or null but it was a number."),
         ({"obj_open": "str"}, "Obj_open must be an object but it was a string."),
         ({"obj_open": [1, 2]}, "Obj_open must be an object but it was an array."),
         ({"obj_props": 5}, "Obj_props must be an object but it was a number."),

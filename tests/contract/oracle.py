@@ -110,6 +110,8 @@ def _scalar_or_object(field: ir.Field, raw: Any) -> Expect:
             return Expect(ERROR)
         if raw[0] is None:  # AJV reads [null] as null, and coerces null where null is not allowed
             return _null_item(field)
+        if field.allow_null or field.type == "datetime":  # a union of types: see _union_item
+            return _union_item(field, raw[0])
         return _scalar_or_object(field, raw[0])
     if field.type == "object":
         return _object(field, raw) if isinstance(raw, dict) else Expect(ERROR)
@@ -131,11 +133,57 @@ _NULL_AS: dict[str, Any] = {
 
 
 def _null_item(field: ir.Field) -> Expect:
-    if field.allow_null:
-        return Expect(VALUE, None)
+    """[null]: coerced even where null is allowed (under a union, as _union_item says)."""
     if field.type not in _NULL_AS:
         return Expect(ERROR)
     return _constrained(field, Expect(VALUE, _NULL_AS[field.type]))
+
+
+def _union_item(field: ir.Field, item: Any) -> Expect:
+    """The scalar item of a one-item list, under a union of types (allowNull, datetime): AJV
+    never takes it as it is (its generated check joins the types with &&), it coerces it to the
+    first type that takes it, in order."""
+    kinds = ["string", "number"] if field.type == "datetime" else [field.type]
+    for kind in [*kinds, "null"] if field.allow_null else kinds:
+        result = _UNION_COERCIONS.get(kind, lambda _: None)(item)
+        if result is not None:
+            result = result.or_error() if field.type == "datetime" else result  # then its format
+            return _constrained(field, result) if result.kind in (VALUE, VALUE_OR_ERROR) else result
+    return Expect(ERROR)
+
+
+def _to_string(raw: Any) -> Expect | None:
+    if isinstance(raw, bool) or number(raw):
+        return _string(raw)
+    return None
+
+
+def _to_number(raw: Any, integer: bool) -> Expect | None:
+    if isinstance(raw, bool) or (isinstance(raw, str) and raw.strip()):
+        return _number_value(raw, integer)
+    return None
+
+
+def _to_boolean(raw: Any) -> Expect | None:
+    if raw in ("true", "false") or (number(raw) and raw in (0, 1)):
+        return _boolean(raw)
+    return None
+
+
+def _to_null(raw: Any) -> Expect | None:
+    return Expect(VALUE, None) if raw == "" or raw is False or (number(raw) and raw == 0) else None
+
+
+# AJV's coercions of a value that is not already of the type; None: this type does not take it.
+_UNION_COERCIONS: dict[str, Any] = {
+    "string": _to_string,
+    "text": _to_string,
+    "password": _to_string,
+    "number": lambda raw: _to_number(raw, integer=False),
+    "integer": lambda raw: _to_number(raw, integer=True),
+    "boolean": _to_boolean,
+    "null": _to_null,
+}
 
 
 def _string(raw: Any) -> Expect:

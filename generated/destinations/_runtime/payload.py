@@ -130,6 +130,19 @@ def _coerce(value: Any, kind: str) -> Any:
 
 _FAIL: Final = object()
 
+
+_COERCIBLE: Final = frozenset({"string", "number", "integer", "boolean", "null"})
+
+
+def _coerced(value: Any, kinds: list[str]) -> Any:
+    """`value` coerced to the first of `kinds` that takes it (AJV's order); `_FAIL` if none."""
+    for kind in kinds:
+        coerced = _coerce(value, kind)
+        if coerced is not _FAIL:
+            return coerced
+    return _FAIL
+
+
 _FORMAT_NAMES: Final = {
     "date-time": "date and time",
     "date": "date",
@@ -564,11 +577,9 @@ def _name(schema: Schema, pointer: str) -> str:
 
 
 def _type_words(kinds: list[str]) -> str:
-    words = [
-        {"object": "an object", "array": "an array", "integer": "an integer"}.get(k, f"a {k}")
-        for k in kinds
-    ]
-    return _or_list(words)
+    """ "a string", "an object", "a string or null" (one article, as ajv-human-errors)."""
+    listed = _or_list(kinds)
+    return f"{'an' if listed[0] in 'aeiou' else 'a'} {listed}"
 
 
 def _or_list(words: list[str]) -> str:
@@ -601,23 +612,26 @@ def check(value: Any, schema: Schema, pointer: str, errors: list[tuple[str, str]
     kinds = _types(schema)
     if kinds and not any(_is_type(value, k) for k in kinds):
         coerced: Any = _FAIL
+        seen = value  # what a type error says the value was
         if "array" in kinds and not isinstance(value, list):
             coerced = [value]
-        elif isinstance(value, list) and len(value) == 1:
-            inner: list[tuple[str, str]] = []
-            coerced = check(value[0], schema, pointer, inner)
-            if inner or not any(_is_type(coerced, k) for k in kinds):
-                coerced = _FAIL
+        elif isinstance(value, list) and len(value) == 1 and not _COERCIBLE.isdisjoint(kinds):
+            # AJV unwraps a one-item list before coercing to a scalar type (its error then names
+            # the item's type), and coerces only a scalar item. It takes the item as it is
+            # under a single type; under a union its check never passes (its generated code
+            # joins the types with &&), so the item is always coerced: ["x"] is no
+            # string-or-null, and [null] gives "".
+            seen = item = value[0]
+            if not isinstance(item, list | dict):
+                as_is = len(kinds) == 1 and _is_type(item, kinds[0])
+                coerced = item if as_is else _coerced(item, kinds)
         elif not isinstance(value, list | dict):
-            for kind in kinds:
-                coerced = _coerce(value, kind)
-                if coerced is not _FAIL:
-                    break
+            coerced = _coerced(value, kinds)
         if coerced is _FAIL:
             errors.append(
                 (
                     pointer,
-                    f"{_name(schema, pointer)} must be {_type_words(kinds)} but it was {_actual_words(value)}.",
+                    f"{_name(schema, pointer)} must be {_type_words(kinds)} but it was {_actual_words(seen)}.",
                 )
             )
             return value
