@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "segment_reference"
 PROBE_SPECS = ROOT / "tests" / "specs" / "probe"
 # Cases per destination in cases.jsonl: a case lost by accident fails the count test.
-CASE_COUNTS = {"clay": 83, "loops": 54, "clevertap": 25, "probe": 101}
+CASE_COUNTS = {"clay": 83, "loops": 54, "clevertap": 25, "probe": 113}
 TRANSPORT_HEADERS = {"user-agent", "accept", "content-length", "accept-encoding", "host"}
 # Headers a spec adds to Segment's requests on purpose: name -> where.
 EXTRA_HEADERS = {"idempotency-key": "Loops sendEvent (specs/loops.yaml)"}
