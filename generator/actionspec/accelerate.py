@@ -44,7 +44,7 @@ def accelerate(package: Path, out: Path, say: Callable[[str], None] = lambda _: 
     if importlib.util.find_spec("mypyc") is None:  # (not imported here: mypy is large)
         raise AccelerateError("mypyc is part of mypy: pip install 'actionspec[accelerate]'")
     target = out / package.name
-    if package.resolve() in (target.resolve(), *target.resolve().parents):
+    if target.resolve().is_relative_to(package.resolve()):
         raise AccelerateError(
             f"--out {out} would overwrite the package itself: choose another folder"
         )

@@ -604,7 +604,7 @@ def test_route_json_is_route_of_the_decoded_event(
         data = json_text(event, variant, key)
         expected = json_reference(subject, bound.route, data)
         outcome = json_result(subject, bound.route_json, data)
-        MATRIX.count(subject.row, "json", outcome[0] == "requests" and "[]" not in outcome[1])
+        MATRIX.count(subject.row, "json", outcome[0] == "requests" and outcome[1] != "[]")
         assert outcome == expected, variant
 
     run()

@@ -197,7 +197,6 @@ class JetStreamQueue:
         self._leased_at: dict[int, float] = {}
         self._deliver_pullers: dict[str, Puller] = {}
         self._background: list[asyncio.Task[None]] = []
-        self._advisories: Any = None
         self._last_depth: dict[str, int] = {}
         self._depth_query: concurrent.futures.Future[dict[str, int]] | None = None
 
@@ -370,7 +369,7 @@ class JetStreamQueue:
             # concurrently) starts what the whole process needs once.
             if len(self._deliver_pullers) == 1:
                 self._start(self._keep_leases())
-                self._advisories = await self.cluster.nc.subscribe(
+                await self.cluster.nc.subscribe(  # (the connection keeps the subscription)
                     f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.stream}.*",
                     queue="actionspec-max-deliveries",
                     cb=self._on_max_deliveries,

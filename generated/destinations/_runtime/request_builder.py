@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .mapping import (
-    _TEMPLATE_SLOT,
+    TEMPLATE_SLOT,
     get_path,
     parse_path,
     render_template,
@@ -100,7 +100,7 @@ def render_url(base: str, path: str, context: Mapping[str, Any]) -> str:
         text = template_text(get_path(context, parse_path(match.group(1))))
         return quote(text, safe="", errors="surrogatepass")  # as template_renderer does
 
-    return render_template(base, context) + _TEMPLATE_SLOT.sub(encoded, path)
+    return render_template(base, context) + TEMPLATE_SLOT.sub(encoded, path)
 
 
 # --- templates read per event, as functions made once ------------------------------------------
@@ -110,7 +110,7 @@ def render_url(base: str, path: str, context: Mapping[str, Any]) -> str:
 def template_function(text: str) -> Render:
     """`render_template(text, ·)`; a template that is one slot (`{{payload.x}}`, Loops'
     Idempotency-Key) reads its value directly instead of joining pieces."""
-    slot = _TEMPLATE_SLOT.fullmatch(text)
+    slot = TEMPLATE_SLOT.fullmatch(text)
     try:
         if slot is None:
             return template_renderer(text)

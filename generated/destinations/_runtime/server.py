@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from . import logs
 from .delivery import Delivery
-from .ingest import IngestApp, IngestError, Receive, Scope, Send, send_json
+from .ingest import IngestApp, IngestError, Receive, Scope, Send, send_refusal
 from .metrics import DeliveryMetrics
 from .queue import DeadLetter, Queue, SQLiteQueue
 from .workspace import Workspace
@@ -166,7 +166,7 @@ class Service:
 
 
 async def _not_served(send: Send, message: str) -> None:
-    await send_json(send, 404, {"success": False, "code": "not_found", "message": message})
+    await send_refusal(send, 404, "not_found", message)
 
 
 def _uvicorn() -> Any:

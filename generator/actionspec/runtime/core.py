@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .event_json import EventDecoder, event_decoder
-from .hooks import ActionHooks
+from .hooks import ActionHooks, HookRequest
 from .payload import PayloadValidationError, process
 from .request_builder import MASK, PreparedRequest, Request, RequestTemplate
 
@@ -553,11 +553,16 @@ class BoundDestination:
 
         # Masked: the hook runs again on masked settings, so a secret it encodes (URL-quoted,
         # in Basic auth, ...) is masked as well; its own text is masked besides, in case the
-        # hook read it from elsewhere. (Only when a masked form is asked for.)
-        def masked_request(index: int) -> Request:
+        # hook read it from elsewhere. (Only when a masked form is asked for, and once for all
+        # the requests it built.)
+        @functools.cache
+        def masked_build() -> tuple[list[HookRequest], frozenset[str]]:
             masked = self.destination.masked_settings(self.settings)
-            secrets = self.destination.secrets(self.settings)
             again = hooks.run_build_request(payload, hooks.settings(masked))
+            return again, self.destination.secrets(self.settings)
+
+        def masked_request(index: int) -> Request:
+            again, secrets = masked_build()
             r = again[index] if index < len(again) else built[index]
             return Request(
                 r.method,

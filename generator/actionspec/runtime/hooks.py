@@ -26,12 +26,17 @@ class HookError(RuntimeError):
     What a hook itself raised is its `__cause__`."""
 
 
+def hook_name(destination: str, action: str, hook: str) -> str:
+    """How messages name a hook: "hook 'after_payload' of loops action 'sendEvent'"."""
+    return f"hook '{hook}' of {destination} action '{action}'"
+
+
 class HookNotImplementedError(HookError, NotImplementedError):
     """A declared hook is still the generated stub."""
 
     def __init__(self, destination: str, action: str, hook: str) -> None:
         super().__init__(
-            f"hook '{hook}' of {destination} action '{action}' is declared in the spec but not "
+            f"{hook_name(destination, action, hook)} is declared in the spec but not "
             f"implemented: write it in the destination's *_hooks.py beside the spec"
         )
         self.destination, self.action, self.hook = destination, action, hook
@@ -103,12 +108,12 @@ class ActionHooks:
             raise
         except Exception as exc:
             raise HookError(
-                f"hook '{hook}' of {self.destination} action '{self.action}' raised "
+                f"{hook_name(self.destination, self.action, hook)} raised "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
 
     def _bad(self, hook: str, expected: str, got: Any) -> HookError:
         return HookError(
-            f"hook '{hook}' of {self.destination} action '{self.action}' must return "
-            f"{expected}, not {type(got).__name__}"
+            f"{hook_name(self.destination, self.action, hook)} must return {expected}, "
+            f"not {type(got).__name__}"
         )

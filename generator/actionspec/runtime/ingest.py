@@ -146,7 +146,7 @@ class IngestApp:
         path, method = scope["path"], scope["method"]
         try:
             if path == "/healthz":
-                await self._reply(send, 200, {"status": "ok"})
+                await send_json(send, 200, {"status": "ok"})
             elif path == "/metrics":
                 text = self.metrics.render().encode()
                 await send_body(send, 200, text, b"text/plain; version=0.0.4; charset=utf-8")
@@ -154,9 +154,9 @@ class IngestApp:
                 if method != "POST":
                     raise IngestError(405, "method_not_allowed", "use POST")
                 if path in _PATHS:
-                    await self._reply(send, 200, await self._tracking(scope, receive, _PATHS[path]))
+                    await send_json(send, 200, await self._tracking(scope, receive, _PATHS[path]))
                 else:
-                    await self._reply(send, 200, await self._webhook(scope, receive, path))
+                    await send_json(send, 200, await self._webhook(scope, receive, path))
             else:
                 raise IngestError(404, "not_found", f"no such endpoint: {path}")
         except IngestError as exc:
@@ -164,9 +164,7 @@ class IngestApp:
             log.info(
                 "request refused", extra={"path": path, "status": exc.status, "reason": exc.message}
             )
-            await self._reply(
-                send, exc.status, {"success": False, "code": exc.code, "message": exc.message}
-            )
+            await send_refusal(send, exc.status, exc.code, exc.message)
 
     # ------------------------------------------------------------------ Segment's API
 
@@ -257,10 +255,10 @@ class IngestApp:
             await self._store(source, [event])
         return {"success": True}
 
-    # ------------------------------------------------------------------ replies
 
-    async def _reply(self, send: Send, status: int, body: dict[str, Any]) -> None:
-        await send_json(send, status, body)
+async def send_refusal(send: Send, status: int, code: str, message: str) -> None:
+    """A refused request, as Segment's API answers one."""
+    await send_json(send, status, {"success": False, "code": code, "message": message})
 
 
 async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:

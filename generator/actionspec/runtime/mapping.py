@@ -186,23 +186,23 @@ def template_text(value: Any) -> str:
 
 
 # Request templates of a spec (URLs, headers): `{{a.b}}` is replaced by the value at that path.
-_TEMPLATE_SLOT = re.compile(r"{{\s*([^{}]*?)\s*}}")
+TEMPLATE_SLOT = re.compile(r"{{\s*([^{}]*?)\s*}}")
 
 
 def template_paths(template: str) -> list[tuple[str | int, ...]]:
     """The paths a request template's slots read (ValueError for a path that does not parse)."""
-    return [parse_path(slot.group(1)) for slot in _TEMPLATE_SLOT.finditer(template)]
+    return [parse_path(slot.group(1)) for slot in TEMPLATE_SLOT.finditer(template)]
 
 
 def settings_only(template: str) -> bool:
     """Whether a request template reads nothing but settings (so it renders once per settings)."""
-    return all(m.group(1).startswith("settings.") for m in _TEMPLATE_SLOT.finditer(template))
+    return all(m.group(1).startswith("settings.") for m in TEMPLATE_SLOT.finditer(template))
 
 
 def render_template(template: str, data: Any) -> str:
     """`template` with each slot replaced by the text of the value at its path (the plain
     reference; `template_renderer` splits a template once for templates rendered per event)."""
-    return _TEMPLATE_SLOT.sub(
+    return TEMPLATE_SLOT.sub(
         lambda m: template_text(get_path(data, parse_path(m.group(1)))), template
     )
 
@@ -213,7 +213,7 @@ def template_renderer(template: str, percent_encoded: bool = False) -> Callable[
     `percent_encoded`: each substituted value is percent-encoded (URL paths)."""
     pieces: list[str | tuple[str | int, ...]] = []
     position = 0
-    for match in _TEMPLATE_SLOT.finditer(template):
+    for match in TEMPLATE_SLOT.finditer(template):
         pieces.append(template[position : match.start()])
         pieces.append(parse_path(match.group(1)))
         position = match.end()

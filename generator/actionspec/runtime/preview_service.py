@@ -16,6 +16,8 @@ No state, no outbound calls. Password settings are shown as `***`: requests are 
 `***` in their place, and an event value equal to a secret is masked too, unless the value is a
 name or fixed value the description publishes (a property name, an enum or const value): that
 string is public already, and masking it would break the shape the description promises.
+(A request built by a hook is masked by the runtime itself: the hook runs again on masked
+settings and every secret is replaced wherever it appears.)
 """
 
 from __future__ import annotations

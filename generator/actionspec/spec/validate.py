@@ -19,7 +19,7 @@ from actionspec import ir
 from actionspec.diagnostics import Diagnostics
 from actionspec.languages import mapping as mapping_language
 from actionspec.languages import triggers
-from actionspec.runtime.mapping import _TEMPLATE_SLOT, parse_path
+from actionspec.runtime.mapping import TEMPLATE_SLOT, parse_path
 from actionspec.spec.loader import LocatedDocument, PathKey
 
 SECRET_NAME = re.compile(r"key|token|secret|password|passcode|code", re.IGNORECASE)
@@ -152,7 +152,7 @@ def _check_trigger(text: str, at: PathKey, doc: LocatedDocument, out: Diagnostic
 def _check_template(
     text: str, at: PathKey, doc: LocatedDocument, out: Diagnostics, names: dict[str, set[str]]
 ) -> None:
-    for slot in _TEMPLATE_SLOT.finditer(text):
+    for slot in TEMPLATE_SLOT.finditer(text):
         location = doc.locate_in_string(at, slot.start())
         try:
             parts = parse_path(slot.group(1))

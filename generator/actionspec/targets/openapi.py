@@ -22,8 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from actionspec import ir
-from actionspec.runtime.mapping import _TEMPLATE_SLOT as _SLOT
-from actionspec.runtime.mapping import settings_only
+from actionspec.runtime.mapping import TEMPLATE_SLOT, settings_only
 from actionspec.targets.jsonschema import payload_schema
 
 _IGNORED_HEADERS = {
@@ -88,7 +87,7 @@ def server(dest: ir.Destination, url: str) -> dict[str, Any]:
         variables[name] = variable
         return "{" + name + "}"
 
-    result: dict[str, Any] = {"url": _SLOT.sub(replace, url).rstrip("/") or "/"}
+    result: dict[str, Any] = {"url": TEMPLATE_SLOT.sub(replace, url).rstrip("/") or "/"}
     if variables:
         result["variables"] = variables
     return result
@@ -103,7 +102,7 @@ def _split_absolute(url: str) -> tuple[str, str]:
         hidden[token] = match.group(0)
         return token
 
-    parts = urlsplit(_SLOT.sub(hide, url))
+    parts = urlsplit(TEMPLATE_SLOT.sub(hide, url))
     origin = f"{parts.scheme}://{parts.netloc}"
     rest = url[len(origin) :] if not hidden else None
     if rest is None:
@@ -148,14 +147,14 @@ def path_template(path: str) -> _Path:
             )
         return "{" + name + "}"
 
-    result.template = _SLOT.sub(replace, path) or "/"
+    result.template = TEMPLATE_SLOT.sub(replace, path) or "/"
     if not result.template.startswith("/"):
         result.template = "/" + result.template
     for pair in filter(None, query.split("&")):
         key, _, value = pair.partition("=")
         parameter: dict[str, Any] = {"name": key, "in": "query", "required": True}
-        if _SLOT.search(value):
-            slots = ", ".join(f"`{m.group(1)}`" for m in _SLOT.finditer(value))
+        if TEMPLATE_SLOT.search(value):
+            slots = ", ".join(f"`{m.group(1)}`" for m in TEMPLATE_SLOT.finditer(value))
             parameter["description"] = f"The template `{value}` (from {slots})."
             parameter["schema"] = {"type": "string"}
         else:
@@ -410,7 +409,7 @@ def security_schemes(dest: ir.Destination) -> dict[str, Any]:
                 "scheme": "bearer",
                 "description": f"`{header}: {value}`",
             }
-        elif _SLOT.search(value) and "settings." in value:
+        elif TEMPLATE_SLOT.search(value) and "settings." in value:
             name = _schema_name(f"{header}Header")
             schemes[name] = {
                 "type": "apiKey",
@@ -437,7 +436,7 @@ def _header_parameters(headers: dict[str, str], auth_headers: set[str]) -> list[
         if name.lower() in _IGNORED_HEADERS or name.lower() in auth_headers:
             continue
         parameter: dict[str, Any] = {"name": name, "in": "header", "required": True}
-        if _SLOT.search(value):
+        if TEMPLATE_SLOT.search(value):
             parameter["description"] = f"The template `{value}`."
             parameter["schema"] = {"type": "string"}
             if not settings_only(value):
